@@ -1,0 +1,36 @@
+"""netpolkit: who can reach whom in a Kubernetes cluster, and why.
+
+>>> import netpolkit as npk
+>>> cluster = npk.load("manifests/aks/")                    # doctest: +SKIP
+>>> reach = npk.reachability(cluster, ports=["TCP/80"])      # doctest: +SKIP
+>>> reach.explain("yournamespace/web", "yournamespace/api", "TCP/3000")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from netpolkit.cluster import Cluster
+from netpolkit.engine import Explanation, Profile
+from netpolkit.errors import PolicyError
+from netpolkit.io import load
+from netpolkit.matrix import Diff, Reachability, reachability
+from netpolkit.model.ports import PortQuery
+
+__all__ = [
+    "Cluster",
+    "Diff",
+    "Explanation",
+    "PolicyError",
+    "PortQuery",
+    "Profile",
+    "Reachability",
+    "explain",
+    "load",
+    "reachability",
+]
+
+__version__ = "0.1.0"
+
+
+def explain(cluster: Cluster, src: str, dst: str, port: str, profile: str | Profile = "upstream") -> Explanation:
+    """Why ``src -> dst`` on ``port`` is allowed or blocked in ``cluster`` (the deciding policy and rule per side)."""
+    return reachability(cluster, ports=[port], profile=profile).explain(src, dst, port)

@@ -1,0 +1,408 @@
+"""Cluster: namespaces, pods (workloads expanded), Services, external endpoints and policies, as DataFrames.
+
+A :class:`Cluster` is immutable: :meth:`Cluster.apply`, :meth:`Cluster.delete` and :meth:`Cluster.label_namespace`
+return new clusters, which is how tutorial steps are replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from netpolkit.errors import PolicyError, Where
+from netpolkit.model import Namespace, Service, Workload, object_key, parse_object
+from netpolkit.model.document import Document
+from netpolkit.model.ports import PortQuery
+from netpolkit.selectors import LabelTable
+
+__all__ = ["EXTERNAL", "Cluster", "EndpointTable"]
+
+EXTERNAL = "external"
+_POD_NET = ipaddress.ip_network("10.244.0.0/14")
+
+
+@dataclass(frozen=True)
+class EndpointTable:
+    """Everything the evaluators need about endpoints, as arrays aligned with ``ids``."""
+
+    ids: tuple[str, ...]
+    is_pod: np.ndarray  # bool
+    namespace_index: np.ndarray  # int32 into ``namespaces``; -1 for externals
+    namespaces: tuple[str, ...]
+    labels: tuple[Mapping[str, str], ...]
+    namespace_labels: tuple[Mapping[str, str], ...]  # one per entry of ``namespaces``
+    ips: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]
+    named_ports: tuple[Mapping[tuple[str, str], int], ...]  # (name, protocol) -> number, per endpoint
+    service_accounts: tuple[str, ...]
+
+    @cached_property
+    def pod_labels(self) -> LabelTable:
+        """Labels of every endpoint (externals have none)."""
+        return LabelTable(self.labels)
+
+    @cached_property
+    def namespace_table(self) -> LabelTable:
+        """Labels of every namespace, aligned with ``namespaces``."""
+        return LabelTable(self.namespace_labels)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Endpoint id -> row."""
+        return {e: i for i, e in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Cluster:
+    """An immutable model of a cluster's state. Build it with :func:`netpolkit.load` or :meth:`from_objects`."""
+
+    def __init__(
+        self,
+        objects: Mapping[tuple[str, str, str], Any],
+        externals: Mapping[str, str] | None = None,
+        *,
+        replicas: str = "one",
+        default_namespace: str = "default",
+        sources: Mapping[tuple[str, str, str], Where] | None = None,
+    ) -> None:
+        if replicas not in ("one", "all"):
+            raise ValueError(f"replicas must be 'one' or 'all', got {replicas!r}")
+        self._objects = dict(objects)
+        self._sources = dict(sources or {})
+        self._externals = _parse_externals(externals or {})
+        self.replicas = replicas
+        self.default_namespace = default_namespace
+
+    # ---- construction -------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_objects(
+        cls,
+        objects: Iterable[Mapping[str, Any] | Document],
+        externals: Mapping[str, str] | None = None,
+        *,
+        replicas: str = "one",
+        default_namespace: str = "default",
+        source: str = "<objects>",
+    ) -> Cluster:
+        """Build a cluster from manifest dicts (as ``kubectl get -o json`` prints them) or Documents.
+
+        Kinds: Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob,
+        Service, NetworkPolicy (and the Calico kinds once their dialect is loaded); other kinds are skipped with a
+        warning. Raises :class:`~netpolkit.PolicyError` on the first bad object; nothing is half-loaded.
+        """
+        docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
+        return cls.from_documents(docs, externals, replicas=replicas, default_namespace=default_namespace)
+
+    @classmethod
+    def from_documents(
+        cls,
+        documents: Iterable[Document],
+        externals: Mapping[str, str] | None = None,
+        *,
+        replicas: str = "one",
+        default_namespace: str = "default",
+    ) -> Cluster:
+        """Like :meth:`from_objects`, for Documents that remember their file (see ``netpolkit.io``)."""
+        parsed, sources = _parse_all(documents, default_namespace, allow_replace=False)
+        return cls(parsed, externals, replicas=replicas, default_namespace=default_namespace, sources=sources)
+
+    def _replace(self, objects: dict, sources: dict) -> Cluster:
+        return Cluster(
+            objects, {n: str(ip) for n, ip in self._externals.items()}, replicas=self.replicas,
+            default_namespace=self.default_namespace, sources=sources,
+        )
+
+    def apply(self, objects: Iterable[Mapping[str, Any] | Document], *, source: str = "<apply>") -> Cluster:
+        """A new cluster with ``objects`` applied: one with the same kind/namespace/name replaces the old one."""
+        docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
+        parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True)
+        return self._replace({**self._objects, **parsed}, {**self._sources, **sources})
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> Cluster:
+        """A new cluster without the object ``kind namespace/name`` (KeyError when there is none)."""
+        key = (kind, namespace or "", name)
+        if key not in self._objects:
+            raise KeyError(f"no {kind} {namespace + '/' if namespace else ''}{name} in this cluster")
+        objects = {k: v for k, v in self._objects.items() if k != key}
+        return self._replace(objects, {k: v for k, v in self._sources.items() if k != key})
+
+    def label_namespace(self, name: str, labels: Mapping[str, str]) -> Cluster:
+        """A new cluster where namespace ``name`` also carries ``labels`` (like ``kubectl label ns``)."""
+        current = self.namespace_objects.get(name, Namespace(name, {"kubernetes.io/metadata.name": name}))
+        merged = Namespace(name, {**current.labels, **labels})
+        return self._replace({**self._objects, ("Namespace", "", name): merged}, self._sources)
+
+    def with_externals(self, externals: Mapping[str, str]) -> Cluster:
+        """A new cluster with these external endpoints added (or replaced)."""
+        current = {n: str(ip) for n, ip in self._externals.items()}
+        return Cluster(
+            self._objects, {**current, **externals}, replicas=self.replicas,
+            default_namespace=self.default_namespace, sources=self._sources,
+        )
+
+    # ---- the objects ---------------------------------------------------------------------------------------
+
+    @property
+    def objects(self) -> tuple[Any, ...]:
+        """Every parsed object, in load order."""
+        return tuple(self._objects.values())
+
+    def source_of(self, obj: Any) -> Where | None:
+        """Where an object was loaded from."""
+        return self._sources.get(object_key(obj))
+
+    @cached_property
+    def policy_objects(self) -> tuple[Any, ...]:
+        """Every policy object (any dialect), in load order."""
+        return tuple(o for o in self._objects.values() if not isinstance(o, Namespace | Workload | Service))
+
+    @cached_property
+    def namespace_objects(self) -> dict[str, Namespace]:
+        """Namespaces by name: the declared ones plus every namespace an object lives in."""
+        found = {o.name: o for o in self._objects.values() if isinstance(o, Namespace)}
+        for obj in self._objects.values():
+            ns = getattr(obj, "namespace", "")
+            if ns and ns not in found:
+                found[ns] = Namespace(ns, {"kubernetes.io/metadata.name": ns})
+        return dict(sorted(found.items()))
+
+    @cached_property
+    def externals(self) -> dict[str, Any]:
+        """External endpoints: name -> IP address."""
+        return dict(self._externals)
+
+    @cached_property
+    def _pods(self) -> list[tuple[str, Workload, str]]:
+        """(endpoint id, workload, pod name) for every pod endpoint, sorted by namespace and name."""
+        workloads = [o for o in self._objects.values() if isinstance(o, Workload)]
+        if any(w.controlled for w in workloads):
+            skipped = [w for w in workloads if w.kind != "Pod"]
+            if skipped:
+                warnings.warn(
+                    f"{len(skipped)} workload objects ignored: the export holds their pods, which are the truth",
+                    stacklevel=3,
+                )
+            workloads = [w for w in workloads if w.kind == "Pod"]
+        pods = []
+        for w in workloads:
+            if self.replicas == "all" and w.kind != "Pod":
+                names = [f"{w.name}-{i}" for i in range(w.replicas)]
+            else:
+                names = [w.name]
+            pods.extend((f"{w.namespace}/{n}", w, n) for n in names)
+        pods.sort(key=lambda p: (p[1].namespace, p[2]))
+        return pods
+
+    @cached_property
+    def table(self) -> EndpointTable:
+        """Endpoints (pods then externals) as arrays for the evaluators."""
+        namespaces = tuple(self.namespace_objects)
+        ns_index = {n: i for i, n in enumerate(namespaces)}
+        ids, labels, ips, named, accounts, nsi = [], [], [], [], [], []
+        taken = {ip for ip in self._externals.values()} | {
+            ipaddress.ip_address(w.ip) for _, w, _ in self._pods if w.ip and w.kind == "Pod"
+        }
+        for pod_id, w, name in self._pods:
+            ids.append(pod_id)
+            labels.append(w.labels)
+            nsi.append(ns_index[w.namespace])
+            ip = ipaddress.ip_address(w.ip) if (w.ip and w.kind == "Pod") else _synthetic_ip(pod_id, taken)
+            ips.append(ip)
+            named.append({(p.name, p.protocol): p.number for p in w.ports if p.name})
+            accounts.append(w.service_account)
+        for name, ip in self._externals.items():
+            ids.append(f"{EXTERNAL}/{name}")
+            labels.append({})
+            nsi.append(-1)
+            ips.append(ip)
+            named.append({})
+            accounts.append("")
+        duplicates = [i for i, n in Counter(ids).items() if n > 1]
+        if duplicates:
+            raise PolicyError(f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)")
+        return EndpointTable(
+            ids=tuple(ids),
+            is_pod=np.array([i < len(self._pods) for i in range(len(ids))], dtype=bool),
+            namespace_index=np.array(nsi, dtype=np.int32),
+            namespaces=namespaces,
+            labels=tuple(labels),
+            namespace_labels=tuple(self.namespace_objects[n].labels for n in namespaces),
+            ips=tuple(ips),
+            named_ports=tuple(named),
+            service_accounts=tuple(accounts),
+        )
+
+    # ---- DataFrames ----------------------------------------------------------------------------------------
+
+    @cached_property
+    def endpoints(self) -> pd.DataFrame:
+        """Pods and external endpoints: kind, namespace, name, workload, replicas, ip, labels, ports."""
+        rows = []
+        table = self.table
+        for (pod_id, w, name), ip in zip(self._pods, table.ips, strict=False):
+            rows.append({
+                "id": pod_id, "kind": "pod", "namespace": w.namespace, "name": name, "workload_kind": w.kind,
+                "workload": w.name, "replicas": w.replicas, "ip": str(ip), "labels": dict(w.labels),
+                "ports": tuple(f"{p.protocol}/{p.number}" + (f" ({p.name})" if p.name else "") for p in w.ports),
+                "service_account": w.service_account,
+            })
+        for name, ip in self._externals.items():
+            rows.append({
+                "id": f"{EXTERNAL}/{name}", "kind": EXTERNAL, "namespace": EXTERNAL, "name": name,
+                "workload_kind": None, "workload": name, "replicas": 1, "ip": str(ip), "labels": {},
+                "ports": (), "service_account": None,
+            })
+        columns = ["id", "kind", "namespace", "name", "workload_kind", "workload", "replicas", "ip", "labels",
+                   "ports", "service_account"]
+        return pd.DataFrame(rows, columns=columns).set_index("id")
+
+    @property
+    def pods(self) -> pd.DataFrame:
+        """Pod endpoints only (index ``namespace/name``)."""
+        frame = self.endpoints
+        return frame[frame["kind"] == "pod"]
+
+    @cached_property
+    def namespaces(self) -> pd.DataFrame:
+        """Namespaces (index = name) with their labels and pod counts."""
+        counts = Counter(w.namespace for _, w, _ in self._pods)
+        rows = [{"name": n, "labels": dict(ns.labels), "pods": counts.get(n, 0)}
+                for n, ns in self.namespace_objects.items()]
+        return pd.DataFrame(rows, columns=["name", "labels", "pods"]).set_index("name")
+
+    @cached_property
+    def services(self) -> pd.DataFrame:
+        """Services (index ``namespace/name``): type, selector, ports (port -> pod port) and backing pods."""
+        rows = []
+        for svc in (o for o in self._objects.values() if isinstance(o, Service)):
+            rows.append({
+                "id": f"{svc.namespace}/{svc.name}", "namespace": svc.namespace, "name": svc.name, "type": svc.type,
+                "selector": dict(svc.selector),
+                "ports": tuple(f"{p.port}->{p.target_port}/{p.protocol}" for p in svc.ports),
+                "endpoints": tuple(self._service_backends(svc)),
+            })
+        columns = ["id", "namespace", "name", "type", "selector", "ports", "endpoints"]
+        return pd.DataFrame(rows, columns=columns).set_index("id")
+
+    @cached_property
+    def policies(self) -> pd.DataFrame:
+        """Policies, one row each: kind, namespace, name, types, selector, rule counts, order, tier, source."""
+        rows = []
+        for p in self.policy_objects:
+            where = self.source_of(p)
+            rows.append({
+                "policy": p.ref, "kind": p.kind, "namespace": getattr(p, "namespace", "") or None, "name": p.name,
+                "types": tuple(getattr(p, "policy_types", ())),
+                "selector": str(getattr(p, "pod_selector", getattr(p, "selector", ""))),
+                "ingress_rules": len(p.ingress), "egress_rules": len(p.egress),
+                "order": getattr(p, "order", None), "tier": getattr(p, "tier", None),
+                "source": where.file if where else None,
+            })
+        columns = ["policy", "kind", "namespace", "name", "types", "selector", "ingress_rules", "egress_rules",
+                   "order", "tier", "source"]
+        return pd.DataFrame(rows, columns=columns).set_index("policy")
+
+    # ---- Services --------------------------------------------------------------------------------------------
+
+    def _service_backends(self, svc: Service) -> list[str]:
+        if not svc.selector:
+            return []
+        return [pid for pid, w, _ in self._pods
+                if w.namespace == svc.namespace and all(w.labels.get(k) == v for k, v in svc.selector.items())]
+
+    def service_target(self, service: str, port: int | str, protocol: str | None = None) -> tuple[str, PortQuery]:
+        """Translate ``Service:port`` to (a backing pod id, the pod port it reaches), as kube-proxy does.
+
+        ``service`` is ``namespace/name``; ``port`` the Service port number or name. Policies see the pod port.
+        """
+        ns, _, name = service.rpartition("/")
+        svc = self._objects.get(("Service", ns, name))
+        if not isinstance(svc, Service):
+            raise KeyError(f"no Service {service}")
+        matches = [p for p in svc.ports if (p.port == port or p.name == port)
+                   and (protocol is None or p.protocol == protocol.upper())]
+        if not matches:
+            raise KeyError(f"Service {service} has no port {port}")
+        sport = matches[0]
+        backends = self._service_backends(svc)
+        if not backends:
+            raise KeyError(f"Service {service} selects no pod")
+        target = sport.target_port
+        if isinstance(target, str):
+            pod = self.table.named_ports[self.table.index[backends[0]]]
+            if (target, sport.protocol) not in pod:
+                raise KeyError(f"pod {backends[0]} has no container port named {target!r}")
+            target = pod[(target, sport.protocol)]
+        return backends[0], PortQuery(sport.protocol, target)
+
+    def declared_ports(self) -> list[PortQuery]:
+        """Every (protocol, port) that some pod declares as a container port, sorted."""
+        found = {PortQuery(p.protocol, p.number) for _, w, _ in self._pods for p in w.ports}
+        return sorted(found, key=lambda q: (q.port, q.protocol))
+
+    def __repr__(self) -> str:
+        return (f"<Cluster: {len(self.namespace_objects)} namespaces, {len(self._pods)} pods, "
+                f"{len(self._externals)} externals, {len(self.policy_objects)} policies>")
+
+
+def _parse_all(documents: Iterable[Document], default_namespace: str, *, allow_replace: bool):
+    parsed: dict[tuple[str, str, str], Any] = {}
+    sources: dict[tuple[str, str, str], Where] = {}
+    skipped: Counter[str] = Counter()
+    for doc in documents:
+        obj = parse_object(doc.obj, doc.where, default_namespace=default_namespace)
+        if obj is None:
+            skipped[f"{doc.obj.get('kind')} ({doc.obj.get('apiVersion')})"] += 1
+            continue
+        key = object_key(obj)
+        if key in parsed and not allow_replace:
+            first = sources[key]
+            raise PolicyError(
+                f"duplicate {key[0]} {key[1] + '/' if key[1] else ''}{key[2]}: already defined in "
+                f"{first.file}, document {first.document}", where=doc.where.with_obj(f"{key[0]} {key[2]}"),
+            )
+        parsed[key] = obj
+        sources[key] = doc.where
+    if skipped:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
+        warnings.warn(f"skipped objects of kinds netpolkit does not model: {kinds}", stacklevel=3)
+    return parsed, sources
+
+
+def _parse_externals(externals: Mapping[str, str]) -> dict[str, Any]:
+    out = {}
+    for name, value in externals.items():
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"external endpoint names must be non-empty and contain no '/', got {name!r}")
+        text = str(value)
+        try:
+            net = ipaddress.ip_network(text, strict=True)
+        except ValueError:
+            raise ValueError(f"external {name!r}: {text!r} is not an IP address") from None
+        if net.num_addresses != 1:
+            raise ValueError(f"external {name!r}: give one address, not the range {text}")
+        out[name] = net.network_address
+    return out
+
+
+def _synthetic_ip(pod_id: str, taken: set) -> ipaddress.IPv4Address:
+    """A deterministic pod IP in 10.244.0.0/14 derived from the endpoint id (probing past collisions)."""
+    digest = int.from_bytes(hashlib.sha256(pod_id.encode()).digest()[:8], "big")
+    size = _POD_NET.num_addresses - 2
+    for attempt in range(size):
+        ip = _POD_NET.network_address + 1 + (digest + attempt) % size
+        if ip not in taken:
+            taken.add(ip)
+            return ip
+    raise RuntimeError("pod network exhausted")

@@ -1,0 +1,221 @@
+"""The result of an evaluation: :class:`Reachability` (frames, long form, explain, aggregation, diff).
+
+Pure pandas/numpy: presentation (heatmaps, widgets, CLI) only consumes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from netpolkit.cluster import Cluster
+from netpolkit.engine import ENGINES, ClassVerdict, Explanation, Profile, ReferenceEngine, evaluate, get_profile
+from netpolkit.model.ports import PortQuery
+
+__all__ = ["DIFF_STATES", "Diff", "Reachability", "reachability"]
+
+DIFF_STATES = ("blocked", "allowed", "newly blocked", "newly allowed")
+
+PortLike = str | int | PortQuery
+
+
+def reachability(
+    cluster: Cluster,
+    ports: Iterable[PortLike] | PortLike | None = None,
+    profile: str | Profile = "upstream",
+    engine: str = "vectorized",
+) -> Reachability:
+    """Who can open a connection to whom, on which port.
+
+    ``ports``: port specs like ``"TCP/80"``, ``"udp/53"``, ``"80"``; ``None`` means every port a pod of the cluster
+    declares. ``profile``: "upstream", "calico" or "cilium" (implementation-defined choices, see
+    :mod:`netpolkit.engine.profiles`). ``engine``: "vectorized" (fast) or "reference" (per pair, the oracle).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+    if ports is None:
+        queries = cluster.declared_ports()
+        if not queries:
+            raise ValueError("no pod of this cluster declares a container port: pass ports=, e.g. ports=['TCP/80']")
+    elif isinstance(ports, str | int | PortQuery):
+        queries = [PortQuery.parse(ports)]
+    else:
+        queries = list(dict.fromkeys(PortQuery.parse(p) for p in ports))
+        if not queries:
+            raise ValueError("ports is empty: pass at least one port, or None for every declared port")
+    reach = Reachability(cluster, get_profile(profile), engine)
+    reach._compute(queries)
+    return reach
+
+
+class Reachability:
+    """Verdicts for every (source, destination, port) of a cluster, and the reasons behind them."""
+
+    def __init__(self, cluster: Cluster, profile: Profile, engine: str = "vectorized") -> None:
+        self.cluster = cluster
+        self.profile = profile
+        self.engine = engine
+        self._results: dict[PortQuery, ClassVerdict] = {}
+
+    def _compute(self, queries: Sequence[PortQuery]) -> None:
+        missing = [q for q in queries if q not in self._results]
+        if missing:
+            table = self.cluster.table
+            self._results.update(evaluate(table, self.cluster.policy_objects, self.profile, self.engine, missing))
+
+    def _result(self, port: PortLike | None) -> tuple[PortQuery, ClassVerdict]:
+        if port is None:
+            if len(self._results) != 1:
+                raise ValueError(f"name a port: this result holds {', '.join(self.ports)}")
+            return next(iter(self._results.items()))
+        query = PortQuery.parse(port)
+        self._compute([query])
+        return query, self._results[query]
+
+    # ---- endpoints ------------------------------------------------------------------------------------------
+
+    @property
+    def ports(self) -> tuple[str, ...]:
+        """The ports evaluated so far, as ``"TCP/80"`` strings."""
+        return tuple(str(q) for q in self._results)
+
+    @property
+    def endpoints(self) -> pd.DataFrame:
+        """The cluster's endpoints (pods and externals), in matrix order."""
+        return self.cluster.endpoints
+
+    @cached_property
+    def _ids(self) -> pd.Index:
+        return pd.Index(self.cluster.table.ids, name="source")
+
+    def resolve(self, endpoint: str) -> int:
+        """Row of an endpoint id; ``"internet"`` finds ``external/internet``; unknown ids suggest near matches."""
+        index = self.cluster.table.index
+        for candidate in (endpoint, f"external/{endpoint}"):
+            if candidate in index:
+                return index[candidate]
+        close = difflib.get_close_matches(endpoint, list(index), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"no endpoint {endpoint!r} in this cluster{hint}")
+
+    # ---- verdicts -------------------------------------------------------------------------------------------
+
+    def array(self, port: PortLike | None = None) -> np.ndarray:
+        """The endpoint x endpoint boolean matrix for one port (rows = sources)."""
+        return self._result(port)[1].expand()
+
+    def frame(self, port: PortLike | None = None) -> pd.DataFrame:
+        """Boolean DataFrame for one port: index = source ids, columns = destination ids."""
+        return pd.DataFrame(self.array(port), index=self._ids, columns=self._ids.rename("destination"))
+
+    def allowed(self, src: str, dst: str, port: PortLike) -> bool:
+        """Whether ``src`` may open a connection to ``dst`` on ``port`` (the destination pod port)."""
+        s, d = self.resolve(src), self.resolve(dst)
+        return self._result(port)[1].pair(s, d)
+
+    def long(self, *, allowed_only: bool = False) -> pd.DataFrame:
+        """One row per (src, dst, port): columns src, dst, protocol, port, allowed."""
+        parts = []
+        ids = np.array(self.cluster.table.ids, dtype=object)
+        for query, result in self._results.items():
+            full = result.expand()
+            s, d = np.nonzero(full) if allowed_only else np.indices(full.shape).reshape(2, -1)
+            parts.append(pd.DataFrame({
+                "src": ids[s], "dst": ids[d], "protocol": query.protocol, "port": query.port,
+                "allowed": full[s, d],
+            }))
+        columns = ["src", "dst", "protocol", "port", "allowed"]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+    @cached_property
+    def _reference(self) -> ReferenceEngine:
+        return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile)
+
+    def explain(self, src: str, dst: str, port: PortLike) -> Explanation:
+        """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side."""
+        s, d = self.resolve(src), self.resolve(dst)
+        return self._reference.explain(s, d, PortQuery.parse(port))
+
+    # ---- aggregation and comparison --------------------------------------------------------------------------
+
+    def aggregate(self, by: str = "namespace", port: PortLike | None = None) -> pd.DataFrame:
+        """Allowed pairs per group pair (``by`` = an endpoints column, e.g. "namespace" or "workload").
+
+        Columns: src, dst, protocol, port, allowed (count), pairs (count), fraction. Pairs of an endpoint with itself
+        are left out. Computed from class counts, so it never builds the endpoint x endpoint matrix.
+        """
+        groups = self.endpoints[by].astype(str).to_numpy()
+        labels, group_of = np.unique(groups, return_inverse=True)
+        queries = list(self._results) if port is None else [self._result(port)[0]]
+        parts = []
+        for query in queries:
+            res = self._results[query]
+            n_groups = len(labels)
+            src_counts = np.zeros((n_groups, res.verdict.shape[0]))
+            np.add.at(src_counts, (group_of, res.src_class), 1)
+            dst_counts = np.zeros((n_groups, res.verdict.shape[1]))
+            np.add.at(dst_counts, (group_of, res.dst_class), 1)
+            allowed = src_counts @ res.verdict.astype(float) @ dst_counts.T
+            sizes = np.bincount(group_of, minlength=n_groups).astype(float)
+            pairs = np.outer(sizes, sizes)
+            self_verdict = res.verdict[res.src_class, res.dst_class].astype(float)  # each endpoint to itself
+            np.subtract.at(allowed, (group_of, group_of), self_verdict)
+            pairs[np.diag_indices(n_groups)] -= sizes
+            src_idx, dst_idx = np.indices(pairs.shape).reshape(2, -1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                fraction = np.where(pairs > 0, allowed / pairs, np.nan)
+            parts.append(pd.DataFrame({
+                "src": labels[src_idx], "dst": labels[dst_idx], "protocol": query.protocol, "port": query.port,
+                "allowed": np.rint(allowed.ravel()).astype(int), "pairs": pairs.ravel().astype(int),
+                "fraction": fraction.ravel(),
+            }))
+        return pd.concat(parts, ignore_index=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Per port: allowed pairs, all pairs (self pairs left out) and the allowed share."""
+        rows = []
+        for query in self._results:
+            agg = self.aggregate(by="kind", port=query)
+            allowed, pairs = int(agg["allowed"].sum()), int(agg["pairs"].sum())
+            rows.append({"port": str(query), "allowed": allowed, "pairs": pairs,
+                         "fraction": allowed / pairs if pairs else float("nan")})
+        return pd.DataFrame(rows, columns=["port", "allowed", "pairs", "fraction"]).set_index("port")
+
+    def diff(self, before: Reachability) -> Diff:
+        """How this result differs from an earlier one (``before``) on the endpoints both know."""
+        return Diff(before, self)
+
+    def __repr__(self) -> str:
+        return (f"<Reachability {len(self.cluster.table)} endpoints, ports {', '.join(self.ports)}, "
+                f"profile {self.profile.name}, engine {self.engine}>")
+
+
+class Diff:
+    """Cell-by-cell change between two results: "allowed", "blocked", "newly allowed", "newly blocked"."""
+
+    def __init__(self, before: Reachability, after: Reachability) -> None:
+        self.before = before
+        self.after = after
+
+    def frame(self, port: PortLike | None = None) -> pd.DataFrame:
+        """String DataFrame over the endpoints both results share (in the later result's order)."""
+        if port is None:
+            port = self.after._result(None)[0]
+        old, new = self.before.frame(port), self.after.frame(port)
+        common = [e for e in new.index if e in old.index]
+        old, new = old.loc[common, common].to_numpy(), new.loc[common, common].to_numpy()
+        states = np.array(DIFF_STATES, dtype=object)
+        codes = np.where(old == new, new.astype(int), np.where(new, 3, 2))
+        index = pd.Index(common, name="source")
+        return pd.DataFrame(states[codes], index=index, columns=index.rename("destination"))
+
+    def changes(self, port: PortLike | None = None) -> pd.DataFrame:
+        """Only the changed cells: src, dst, change."""
+        frame = self.frame(port)
+        stacked = frame.stack()
+        stacked = stacked[stacked.str.startswith("newly")]
+        return stacked.rename("change").reset_index().rename(columns={"source": "src", "destination": "dst"})

@@ -1,0 +1,126 @@
+"""Parse and validate manifests into immutable objects: one module per policy dialect.
+
+:func:`parse_object` turns one manifest document (a dict, as ``kubectl get -o json`` prints it) into a
+:class:`~netpolkit.model.resources.Namespace`, :class:`~netpolkit.model.resources.Workload`,
+:class:`~netpolkit.model.resources.Service` or a policy object, or ``None`` for kinds netpolkit does not model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from netpolkit.errors import PolicyError, Where
+from netpolkit.model.fields import Reader
+from netpolkit.model.k8s import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, parse_network_policy
+from netpolkit.model.labels import LabelSelector, Requirement
+from netpolkit.model.ports import PortQuery
+from netpolkit.model.resources import (
+    WORKLOAD_KINDS,
+    ContainerPort,
+    Namespace,
+    Service,
+    ServicePort,
+    Workload,
+    parse_namespace,
+    parse_service,
+    parse_workload,
+)
+
+__all__ = [
+    "ContainerPort",
+    "IPBlock",
+    "LabelSelector",
+    "Namespace",
+    "NetworkPolicy",
+    "Peer",
+    "PortQuery",
+    "PortSpec",
+    "Requirement",
+    "Rule",
+    "Service",
+    "ServicePort",
+    "Workload",
+    "object_key",
+    "parse_object",
+    "register_kind",
+]
+
+METADATA_FIELDS = (
+    "name", "namespace", "labels", "annotations", "uid", "resourceVersion", "generation", "creationTimestamp",
+    "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "ownerReferences", "finalizers",
+    "generateName", "selfLink",
+)
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+# (apiVersion, kind) -> (namespaced, parser(doc, namespace, name)); strict parsers check top-level fields.
+Parser = Callable[[Reader, str, str], Any]
+_KINDS: dict[tuple[str, str], tuple[bool, Parser, bool]] = {}
+
+
+def register_kind(api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool = True) -> None:
+    """Teach :func:`parse_object` a kind (used by the policy dialect modules)."""
+    _KINDS[(api_version, kind)] = (namespaced, parser, strict)
+
+
+register_kind("v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False)
+register_kind("v1", "Service", parse_service, strict=False)
+register_kind("networking.k8s.io/v1", "NetworkPolicy", parse_network_policy)
+for _kind in WORKLOAD_KINDS:
+    _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(_kind, "apps/v1")
+    register_kind(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
+
+
+def is_supported(obj: Mapping[str, Any]) -> bool:
+    """Whether netpolkit models this object's apiVersion and kind."""
+    return (obj.get("apiVersion"), obj.get("kind")) in _KINDS
+
+
+def object_key(obj: Any) -> tuple[str, str, str]:
+    """Identity of a parsed object: (kind, namespace, name); apply replaces an object with the same key."""
+    if isinstance(obj, Namespace):
+        return ("Namespace", "", obj.name)
+    if isinstance(obj, Workload):
+        return (obj.kind, obj.namespace, obj.name)
+    if isinstance(obj, Service):
+        return ("Service", obj.namespace, obj.name)
+    return (obj.kind, getattr(obj, "namespace", "") or "", obj.name)
+
+
+def parse_object(obj: Any, where: Where, *, default_namespace: str = "default") -> Any:
+    """Parse one manifest document; ``None`` for a kind netpolkit does not model. Raises PolicyError."""
+    doc = Reader(obj, "", where)
+    kind = doc.string("kind", required=True)
+    api_version = doc.string("apiVersion", required=True)
+    assert kind is not None and api_version is not None
+    entry = _KINDS.get((api_version, kind))
+    if entry is None:
+        return None
+    namespaced, parser, strict = entry
+    meta = doc.child("metadata", required=True)
+    assert meta is not None
+    name = meta.string("name", required=True)
+    assert name is not None
+    where = where.with_obj(f"{kind} {name}")
+    doc, meta = Reader(obj, "", where), Reader(meta.data, "metadata", where)
+    if strict:
+        doc.only(("apiVersion", "kind", "metadata", "spec"), ignore=("status",))
+        meta.only(METADATA_FIELDS)
+    namespace = ""
+    if namespaced:
+        namespace = meta.string("namespace", default=default_namespace) or default_namespace
+        if not _DNS_LABEL.match(namespace) or len(namespace) > 63:
+            meta.fail(f"{namespace!r} is not a valid namespace name (lowercase DNS label)", key="namespace")
+        where = where.with_obj(f"{kind} {namespace}/{name}")
+        doc, meta = Reader(obj, "", where), Reader(meta.data, "metadata", where)
+    valid = _DNS_LABEL if kind == "Namespace" else _DNS_SUBDOMAIN
+    if not valid.match(name) or len(name) > 253:
+        meta.fail(f"{name!r} is not a valid name (lowercase letters, digits, '-' and '.')", key="name")
+    try:
+        return parser(doc, namespace, name)
+    except PolicyError:
+        raise
+    except (TypeError, AttributeError, KeyError) as exc:  # a malformed structure the parser did not foresee
+        raise PolicyError(f"malformed object: {exc}", where=where) from exc

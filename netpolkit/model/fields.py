@@ -1,0 +1,141 @@
+"""Strict, path-tracking access to one manifest document.
+
+A :class:`Reader` wraps a mapping and the field path that leads to it, so every error names the exact field
+(``spec.ingress[0].from[1].podSelector.matchExpressions[0].operator``). Unknown fields are errors, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
+
+from netpolkit.errors import PolicyError, Where
+
+__all__ = ["Reader"]
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a mapping"}
+
+
+class Reader:
+    """Read fields of one mapping; every error carries ``where`` and the full field path."""
+
+    __slots__ = ("data", "path", "where")
+
+    def __init__(self, data: Any, path: str, where: Where) -> None:
+        self.data = data
+        self.path = path
+        self.where = where
+        if not isinstance(data, Mapping):
+            self.fail(f"expected a mapping, got {_describe(data)}")
+
+    def sub(self, key: str | int) -> str:
+        """The field path of ``key`` below this mapping (or list index)."""
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, message: str, key: str | None = None) -> NoReturn:
+        """Raise a :class:`PolicyError` at this mapping or at its field ``key``."""
+        raise PolicyError(message, where=self.where, path=self.sub(key) if key is not None else self.path)
+
+    def fail_at(self, path: str, message: str) -> NoReturn:
+        """Raise a :class:`PolicyError` at an explicit field path."""
+        raise PolicyError(message, where=self.where, path=path)
+
+    def only(self, allowed: Iterable[str], *, ignore: Iterable[str] = ()) -> None:
+        """Reject any field not in ``allowed`` (``ignore`` lists fields accepted and not read)."""
+        known = set(allowed) | set(ignore)
+        for key in self.data:
+            if key not in known:
+                hint = _closest(str(key), known)
+                extra = f" (did you mean {hint!r}?)" if hint else ""
+                choices = ", ".join(sorted(set(allowed)))
+                self.fail(f"unknown field {key!r}{extra}; expected one of: {choices}", key=str(key))
+
+    def has(self, key: str) -> bool:
+        """Whether the field is present and not null."""
+        return self.data.get(key) is not None
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        """The field's raw value (``default`` when missing or null)."""
+        value = self.data.get(key)
+        return default if value is None else value
+
+    def typed(self, key: str, kind: type, *, required: bool = False, default: Any = None) -> Any:
+        """The field's value, checked to be of ``kind`` (``bool`` is never accepted as ``int``)."""
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail("required field is missing", key=key)
+            return default
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(f"expected {_TYPE_NAMES.get(kind, kind.__name__)}, got {_describe(value)}", key=key)
+        return value
+
+    def string(self, key: str, *, required: bool = False, default: str | None = None) -> str | None:
+        """A string field."""
+        return self.typed(key, str, required=required, default=default)
+
+    def child(self, key: str, *, required: bool = False) -> Reader | None:
+        """A nested mapping as a Reader (``None`` when missing and not required)."""
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail("required field is missing", key=key)
+            return None
+        return Reader(value, self.sub(key), self.where)
+
+    def list(self, key: str) -> list[Any] | None:
+        """A list field (``None`` when missing or null)."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.fail(f"expected a list, got {_describe(value)}", key=key)
+        return value
+
+    def children(self, key: str) -> list[Reader] | None:
+        """A list of mappings as Readers (``None`` when missing or null)."""
+        items = self.list(key)
+        if items is None:
+            return None
+        return [Reader(item, f"{self.sub(key)}[{i}]", self.where) for i, item in enumerate(items)]
+
+    def string_map(self, key: str) -> dict[str, str]:
+        """A mapping of strings to strings (labels, selectors); empty when missing."""
+        value = self.data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.fail(f"expected a mapping, got {_describe(value)}", key=key)
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                self.fail(f"keys must be strings, got {_describe(k)}", key=key)
+            if not isinstance(v, str):
+                self.fail(f"value must be a string, got {_describe(v)} (quote it in YAML)", key=f"{key}.{k}")
+            out[k] = v
+        return out
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {value}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    return found[0] if found else None
