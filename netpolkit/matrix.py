@@ -110,7 +110,7 @@ class Reachability:
 
     def frame(self, port: PortLike | None = None) -> pd.DataFrame:
         """Boolean DataFrame for one port: index = source ids, columns = destination ids."""
-        return pd.DataFrame(self.array(port), index=self._ids, columns=self._ids.rename("destination"))
+        return pd.DataFrame(self.array(port), index=self._ids, columns=self._ids.rename("destination"), copy=False)
 
     def allowed(self, src: str, dst: str, port: PortLike) -> bool:
         """Whether ``src`` may open a connection to ``dst`` on ``port`` (the destination pod port)."""

@@ -22,7 +22,7 @@ from netpolkit.model.k8s import IPBlock, NetworkPolicy, Peer, PortSpec, Rule
 from netpolkit.model.ports import PortQuery
 from netpolkit.selectors import SelectorCache
 
-__all__ = ["ClassVerdict", "VectorizedEngine", "unique_rows"]
+__all__ = ["ClassVerdict", "VectorizedEngine", "unique_columns"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ClassVerdict:
 
     def expand(self) -> np.ndarray:
         """The endpoint x endpoint boolean matrix."""
-        full = self.verdict[self.src_class[:, None], self.dst_class[None, :]]
+        full = np.take(np.take(self.verdict, self.src_class, axis=0), self.dst_class, axis=1)
         if self.self_allowed:
             np.fill_diagonal(full, True)
         return full
@@ -51,12 +51,28 @@ class ClassVerdict:
         return bool(self.verdict[self.src_class[s], self.dst_class[d]])
 
 
-def unique_rows(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of one representative per distinct row, class of every row) for a boolean matrix."""
-    if features.shape[1] == 0:
-        return np.zeros(1, dtype=np.intp), np.zeros(features.shape[0], dtype=np.intp)
-    packed = np.packbits(features, axis=1)
-    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+def unique_columns(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a (features, endpoints) boolean matrix: (one representative endpoint per distinct column, class of each).
+
+    Columns are packed to bytes and hashed to 64 bits; equal hashes are verified to be equal columns, with an
+    exact (slower) comparison as the fallback should two different columns ever collide.
+    """
+    n = features.shape[1]
+    if features.shape[0] == 0:
+        return np.zeros(min(n, 1), dtype=np.intp), np.zeros(n, dtype=np.intp)
+    packed = _pack_rows(features).T  # (endpoints, bytes)
+    width = -(-packed.shape[1] // 8) * 8
+    rows = np.zeros((n, width), dtype=np.uint8)
+    rows[:, : packed.shape[1]] = packed
+    words = rows.view(np.uint64)
+    multipliers = np.random.default_rng(0x5EED).integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | 1
+    with np.errstate(over="ignore"):
+        hashes = (words * multipliers).sum(axis=1, dtype=np.uint64)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if np.array_equal(words, words[first[inverse]]):
+        return first, inverse
+    keys = np.ascontiguousarray(rows).view(np.dtype((np.void, width))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
@@ -66,7 +82,7 @@ class _RuleColumns:
     """Columns of one direction's rules: which policy each rule belongs to, its peer vector, its port specs."""
 
     policy: np.ndarray  # int index into policies, per rule
-    peers: np.ndarray  # (endpoints, rules) bool
+    peers: np.ndarray  # (rules, endpoints) bool
     ports: tuple[tuple[PortSpec, ...], ...]
 
 
@@ -109,8 +125,8 @@ class VectorizedEngine:
                 owners.append(j)
                 peers.append(memo[key])
                 ports.append(rule.ports)
-        matrix = np.array(peers, dtype=bool).reshape(len(peers), self.n).T
-        return _RuleColumns(np.array(owners, dtype=np.intp), np.ascontiguousarray(matrix), tuple(ports))
+        matrix = np.array(peers, dtype=bool).reshape(len(peers), self.n)
+        return _RuleColumns(np.array(owners, dtype=np.intp), matrix, tuple(ports))
 
     def _rule_peers(self, rule: Rule, namespace: int) -> np.ndarray:
         if not rule.peers:
@@ -155,48 +171,70 @@ class VectorizedEngine:
             self._named[key] = hit
         return hit
 
-    def _port_columns(self, specs: tuple[tuple[PortSpec, ...], ...], query: PortQuery) -> np.ndarray:
-        """(endpoints, rules): whether each rule's ports admit ``query`` at each destination."""
-        out = np.zeros((self.n, len(specs)), dtype=bool)
+    def _port_rows(self, specs: tuple[tuple[PortSpec, ...], ...], query: PortQuery, base: np.ndarray) -> np.ndarray:
+        """``base`` (rules, endpoints) AND whether each rule's ports admit ``query`` at each destination."""
+        constant = np.zeros(len(specs), dtype=bool)
+        named: dict[int, np.ndarray] = {}
         for r, rule_ports in enumerate(specs):
             if not rule_ports:
-                out[:, r] = True
+                constant[r] = True
                 continue
             for spec in rule_ports:
                 if spec.protocol != query.protocol:
                     continue
                 if isinstance(spec.port, str):
-                    out[:, r] |= self._named_port(spec.port, spec.protocol, query.port)
+                    hit = self._named_port(spec.port, spec.protocol, query.port)
+                    named[r] = named[r] | hit if r in named else hit
                 elif spec.port is None or spec.port <= query.port <= (spec.end_port or spec.port):
-                    out[:, r] = True
+                    constant[r] = True
                     break
+        out = base & constant[:, None]
+        for r, hit in named.items():
+            if not constant[r]:
+                out[r] = base[r] & hit
         return out
 
     def evaluate(self, query: PortQuery) -> ClassVerdict:
-        """Verdicts for every pair on one port, as classes."""
+        """Verdicts for every pair on one port, as classes. Matrices are (rules, endpoints)."""
         ingress, egress = self.rules["Ingress"], self.rules["Egress"]
-        in_applies = self.selects[ingress.policy].T & self._port_columns(ingress.ports, query)  # dst x rules
-        in_peers = ingress.peers  # src x rules
-        out_applies = self.selects[egress.policy].T  # src x rules
-        out_peers = egress.peers & self._port_columns(egress.ports, query)  # dst x rules
+        in_applies = self._port_rows(ingress.ports, query, self.selects[ingress.policy])  # rules x dst
+        in_peers = ingress.peers  # rules x src
+        out_applies = self.selects[egress.policy]  # rules x src
+        out_peers = self._port_rows(egress.ports, query, egress.peers)  # rules x dst
         iso_in, iso_out = self.isolated["Ingress"], self.isolated["Egress"]
 
-        src_rep, src_class = unique_rows(np.hstack([in_peers, out_applies, iso_out[:, None]]))
-        dst_rep, dst_class = unique_rows(np.hstack([in_applies, out_peers, iso_in[:, None]]))
+        src_rep, src_class = unique_columns(np.concatenate([in_peers, out_applies, iso_out[None, :]]))
+        dst_rep, dst_class = unique_columns(np.concatenate([in_applies, out_peers, iso_in[None, :]]))
 
-        ingress_ok = ~iso_in[dst_rep][None, :] | _any_common(in_peers[src_rep], in_applies[dst_rep])
-        egress_ok = ~iso_out[src_rep][:, None] | _any_common(out_applies[src_rep], out_peers[dst_rep])
+        ingress_ok = ~iso_in[dst_rep][None, :] | _any_common(in_peers[:, src_rep], in_applies[:, dst_rep])
+        egress_ok = ~iso_out[src_rep][:, None] | _any_common(out_applies[:, src_rep], out_peers[:, dst_rep])
         return ClassVerdict(
             src_class.astype(np.intp), dst_class.astype(np.intp), ingress_ok & egress_ok,
             self.profile.self_traffic == "allow",
         )
 
 
+def _pack_rows(features: np.ndarray) -> np.ndarray:
+    """Pack each group of 8 feature rows into one byte row: (features, n) bool -> (ceil(features / 8), n) uint8.
+
+    Works on whole contiguous rows, which is several times faster than ``np.packbits(axis=0)``.
+    """
+    rows, n = features.shape
+    bits = features.view(np.uint8)
+    if rows % 8:
+        bits = np.concatenate([bits, np.zeros((8 - rows % 8, n), dtype=np.uint8)])
+    bits = bits.reshape(-1, 8, n)
+    out = bits[:, 0].copy()
+    for k in range(1, 8):
+        out |= bits[:, k] << k
+    return out
+
+
 def _any_common(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """``out[i, j]`` = some column is True in both ``left[i]`` and ``right[j]`` (a boolean matrix product)."""
-    if left.shape[1] == 0:
-        return np.zeros((left.shape[0], right.shape[0]), dtype=bool)
-    return (left.astype(np.float32) @ right.astype(np.float32).T) > 0
+    """``out[i, j]`` = some row r has ``left[r, i]`` and ``right[r, j]`` (a boolean matrix product)."""
+    if left.shape[0] == 0:
+        return np.zeros((left.shape[1], right.shape[1]), dtype=bool)
+    return (left.T.astype(np.float32) @ right.astype(np.float32)) > 0
 
 
 def _in_v4(ips: np.ndarray, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> np.ndarray:

@@ -26,7 +26,10 @@ class LabelTable:
         columns: dict[str, list[Any]] = {}
         for i, row in enumerate(labels):
             for key, value in row.items():
-                columns.setdefault(key, [None] * self.n)[i] = value
+                column = columns.get(key)
+                if column is None:
+                    column = columns[key] = [None] * self.n
+                column[i] = value
         self._codes: dict[str, np.ndarray] = {}
         self._vocab: dict[str, dict[str, int]] = {}
         for key, values in columns.items():
