@@ -55,6 +55,33 @@ class EndpointTable:
         return LabelTable(self.namespace_labels)
 
     @cached_property
+    def calico_labels(self) -> LabelTable:
+        """Labels as Calico sees them: plus projectcalico.org/namespace, /serviceaccount and /orchestrator."""
+        rows = []
+        for e, labels in enumerate(self.labels):
+            if self.is_pod[e]:
+                extra = {
+                    "projectcalico.org/namespace": self.namespaces[self.namespace_index[e]],
+                    "projectcalico.org/serviceaccount": self.service_accounts[e],
+                    "projectcalico.org/orchestrator": "k8s",
+                }
+                rows.append({**labels, **extra})
+            else:
+                rows.append({})
+        return LabelTable(rows)
+
+    @cached_property
+    def calico_namespace_table(self) -> LabelTable:
+        """Namespace labels as Calico sees them: plus ``projectcalico.org/name``."""
+        return LabelTable([{**labels, "projectcalico.org/name": name}
+                           for name, labels in zip(self.namespaces, self.namespace_labels, strict=True)])
+
+    @cached_property
+    def service_account_table(self) -> LabelTable:
+        """Each endpoint's service account as Calico labels it (``projectcalico.org/name``)."""
+        return LabelTable([{"projectcalico.org/name": sa} if sa else {} for sa in self.service_accounts])
+
+    @cached_property
     def index(self) -> dict[str, int]:
         """Endpoint id -> row."""
         return {e: i for i, e in enumerate(self.ids)}
@@ -129,9 +156,13 @@ class Cluster:
         parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True)
         return self._replace({**self._objects, **parsed}, {**self._sources, **sources})
 
-    def delete(self, kind: str, namespace: str | None, name: str) -> Cluster:
-        """A new cluster without the object ``kind namespace/name`` (KeyError when there is none)."""
-        key = (kind, namespace or "", name)
+    def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
+        """A new cluster without the object ``kind namespace/name`` (KeyError when there is none).
+
+        Give ``api_version="projectcalico.org/v3"`` to delete a Calico NetworkPolicy rather than a Kubernetes one.
+        """
+        calico = api_version is not None and "projectcalico.org" in api_version
+        key = (f"projectcalico.org/{kind}" if calico and kind != "Tier" else kind, namespace or "", name)
         if key not in self._objects:
             raise KeyError(f"no {kind} {namespace + '/' if namespace else ''}{name} in this cluster")
         objects = {k: v for k, v in self._objects.items() if k != key}
@@ -165,7 +196,15 @@ class Cluster:
     @cached_property
     def policy_objects(self) -> tuple[Any, ...]:
         """Every policy object (any dialect), in load order."""
-        return tuple(o for o in self._objects.values() if not isinstance(o, Namespace | Workload | Service))
+        return tuple(
+            o for o in self._objects.values()
+            if not isinstance(o, Namespace | Workload | Service) and o.kind != "Tier"
+        )
+
+    @cached_property
+    def tier_objects(self) -> tuple[Any, ...]:
+        """Calico Tier objects."""
+        return tuple(o for o in self._objects.values() if getattr(o, "kind", "") == "Tier")
 
     @cached_property
     def namespace_objects(self) -> dict[str, Namespace]:

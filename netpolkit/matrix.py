@@ -65,7 +65,9 @@ class Reachability:
         missing = [q for q in queries if q not in self._results]
         if missing:
             table = self.cluster.table
-            self._results.update(evaluate(table, self.cluster.policy_objects, self.profile, self.engine, missing))
+            self._results.update(evaluate(
+                table, self.cluster.policy_objects, self.profile, self.engine, missing, self.cluster.tier_objects
+            ))
 
     def _result(self, port: PortLike | None) -> tuple[PortQuery, ClassVerdict]:
         if port is None:
@@ -133,7 +135,7 @@ class Reachability:
 
     @cached_property
     def _reference(self) -> ReferenceEngine:
-        return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile)
+        return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects)
 
     def explain(self, src: str, dst: str, port: PortLike) -> Explanation:
         """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side."""

@@ -12,6 +12,7 @@ ALLOWED_BY_RULE = "allowed by rule"
 DENIED_BY_RULE = "denied by rule"
 NO_RULE_MATCHED = "no rule matched"
 END_OF_TIER = "end of tier"
+PASSED = "passed on"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class SideDecision:
             verb = "allowed" if self.allowed else "denied"
             tier = f" (tier {self.tier})" if self.tier else ""
             return f"{side}: {verb} by {self.policy}{tier}, {self.direction} rule {self.rule}"
+        if self.reason == PASSED:
+            return f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
         if self.reason == END_OF_TIER:
             return f"{side}: denied at the end of tier {self.tier}: selected by {', '.join(self.isolated_by)}, no rule decided"
         return f"{side}: denied, isolated by {', '.join(self.isolated_by)} and no rule matched"

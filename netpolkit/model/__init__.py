@@ -73,6 +73,19 @@ for _kind in WORKLOAD_KINDS:
     register_kind(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
 
 
+def _register_calico() -> None:
+    from netpolkit.model.calico import parse_calico
+
+    for version, legacy in (("projectcalico.org/v3", False), ("crd.projectcalico.org/v1", True)):
+        register_kind(version, "NetworkPolicy", parse_calico("NetworkPolicy", legacy=legacy))
+        register_kind(version, "GlobalNetworkPolicy", parse_calico("GlobalNetworkPolicy", legacy=legacy),
+                      namespaced=False)
+        register_kind(version, "Tier", parse_calico("Tier", legacy=legacy), namespaced=False)
+
+
+_register_calico()
+
+
 def is_supported(obj: Mapping[str, Any]) -> bool:
     """Whether netpolkit models this object's apiVersion and kind."""
     return (obj.get("apiVersion"), obj.get("kind")) in _KINDS
@@ -86,7 +99,8 @@ def object_key(obj: Any) -> tuple[str, str, str]:
         return (obj.kind, obj.namespace, obj.name)
     if isinstance(obj, Service):
         return ("Service", obj.namespace, obj.name)
-    return (obj.kind, getattr(obj, "namespace", "") or "", obj.name)
+    kind = obj.kind if getattr(obj, "api_version", "") != "projectcalico.org/v3" else f"projectcalico.org/{obj.kind}"
+    return (kind, getattr(obj, "namespace", "") or "", obj.name)
 
 
 def parse_object(obj: Any, where: Where, *, default_namespace: str = "default") -> Any:

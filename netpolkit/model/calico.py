@@ -1,0 +1,319 @@
+"""Calico ``projectcalico.org/v3`` NetworkPolicy, GlobalNetworkPolicy and Tier: immutable model, strict parser.
+
+``crd.projectcalico.org/v1`` (the CRD storage spelling) is accepted with a warning.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from netpolkit.model.calico_selector import Selector, SelectorSyntaxError
+from netpolkit.model.calico_selector import parse as parse_selector
+from netpolkit.model.fields import Reader
+from netpolkit.model.ports import PROTOCOLS, check_port_name
+
+__all__ = ["ACTIONS", "CalicoPolicy", "CalicoPort", "CalicoRule", "EntityRule", "Tier", "parse_calico"]
+
+ACTIONS = ("Allow", "Deny", "Pass", "Log")
+DEFAULT_TIER = "default"
+PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6", 136: "UDPLite"}
+NAMED_PROTOCOLS = ("TCP", "UDP", "SCTP", "ICMP", "ICMPv6", "UDPLite")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPort:
+    """A port, a ``lo:hi`` range, or a named port (resolved against the destination endpoint)."""
+
+    low: int = 0
+    high: int = 0
+    name: str = ""
+
+    def __str__(self) -> str:
+        return self.name or (str(self.low) if self.low == self.high else f"{self.low}:{self.high}")
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRule:
+    """A rule's ``source`` or ``destination``: every given criterion must match (AND)."""
+
+    nets: tuple[IPNetwork, ...] = ()
+    not_nets: tuple[IPNetwork, ...] = ()
+    selector: Selector | None = None
+    not_selector: Selector | None = None
+    namespace_selector: Selector | None = None
+    ports: tuple[CalicoPort, ...] = ()
+    not_ports: tuple[CalicoPort, ...] = ()
+    service_account_names: tuple[str, ...] = ()
+    service_account_selector: Selector | None = None
+
+    @property
+    def has_endpoint_selector(self) -> bool:
+        """Whether the entity names endpoints by labels (so it can only match pods)."""
+        return (
+            self.selector is not None
+            or self.service_account_selector is not None
+            or bool(self.service_account_names)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoRule:
+    """One ordered rule: action, protocol, source and destination."""
+
+    action: str
+    protocol: str | None = None
+    not_protocol: str | None = None
+    source: EntityRule = EntityRule()
+    destination: EntityRule = EntityRule()
+    ip_version: int | None = None
+
+    def __str__(self) -> str:
+        proto = self.protocol or (f"not {self.not_protocol}" if self.not_protocol else "any protocol")
+        return f"{self.action} {proto}"
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPolicy:
+    """A Calico NetworkPolicy (namespaced) or GlobalNetworkPolicy (``namespace == ""``), types defaulted."""
+
+    kind: str
+    namespace: str
+    name: str
+    selector: Selector
+    policy_types: tuple[str, ...]
+    ingress: tuple[CalicoRule, ...] = ()
+    egress: tuple[CalicoRule, ...] = ()
+    order: float | None = None
+    tier: str = DEFAULT_TIER
+    namespace_selector: Selector | None = None
+    service_account_selector: Selector | None = None
+
+    api_version = "projectcalico.org/v3"
+
+    @property
+    def ref(self) -> str:
+        """``NetworkPolicy ns/name (Calico)`` or ``GlobalNetworkPolicy name``."""
+        if self.kind == "GlobalNetworkPolicy":
+            return f"GlobalNetworkPolicy {self.name}"
+        return f"Calico NetworkPolicy {self.namespace}/{self.name}"
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        """Felix's order within a tier: ``order`` ascending (none = last), then the namespaced name."""
+        order = math.inf if self.order is None else self.order
+        return (order, f"{self.namespace}/{self.name}" if self.namespace else self.name)
+
+    def rules(self, direction: str) -> tuple[CalicoRule, ...]:
+        """The rules that count for ``direction`` ("Ingress"/"Egress")."""
+        if direction not in self.policy_types:
+            return ()
+        return self.ingress if direction == "Ingress" else self.egress
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A Calico Tier: policies of lower-order tiers run first; a missing order runs last."""
+
+    name: str
+    order: float | None = None
+
+    kind = "Tier"
+    namespace = ""
+
+    @property
+    def ref(self) -> str:
+        """``Tier name``."""
+        return f"Tier {self.name}"
+
+
+def _selector(reader: Reader, key: str) -> Selector | None:
+    text = reader.string(key)
+    if text is None:
+        return None
+    try:
+        return parse_selector(text)
+    except SelectorSyntaxError as exc:
+        reader.fail(str(exc), key=key)
+
+
+def _nets(reader: Reader, key: str) -> tuple[IPNetwork, ...]:
+    out = []
+    for i, text in enumerate(reader.list(key) or ()):
+        if not isinstance(text, str):
+            reader.fail(f"expected a CIDR string, got {text!r}", key=f"{key}[{i}]")
+        try:
+            out.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            reader.fail(f"{text!r} is not a valid CIDR or IP address", key=f"{key}[{i}]")
+    return tuple(out)
+
+
+def _ports(reader: Reader, key: str) -> tuple[CalicoPort, ...]:
+    out = []
+    for i, value in enumerate(reader.list(key) or ()):
+        path = f"{key}[{i}]"
+        if isinstance(value, int) and not isinstance(value, bool):
+            low = high = value
+        elif isinstance(value, str) and ":" in value:
+            lo_text, _, hi_text = value.partition(":")
+            if not (lo_text.isdigit() and hi_text.isdigit()):
+                reader.fail(f"port range {value!r} must be 'low:high' with numbers", key=path)
+            low, high = int(lo_text), int(hi_text)
+            if low > high:
+                reader.fail(f"port range {value!r}: low must not exceed high", key=path)
+        elif isinstance(value, str) and value.isdigit():
+            low = high = int(value)
+        elif isinstance(value, str):
+            if problem := check_port_name(value):
+                reader.fail(problem, key=path)
+            out.append(CalicoPort(name=value))
+            continue
+        else:
+            reader.fail(f"expected a port number, 'low:high' range or port name, got {value!r}", key=path)
+        if not (0 <= low <= 65535 and 0 <= high <= 65535):
+            reader.fail(f"ports must be 0-65535, got {value!r}", key=path)
+        out.append(CalicoPort(low, high))
+    return tuple(out)
+
+
+def _entity(reader: Reader | None, *, is_source: bool) -> EntityRule:
+    if reader is None:
+        return EntityRule()
+    reader.only(
+        ("nets", "notNets", "selector", "notSelector", "namespaceSelector", "ports", "notPorts", "serviceAccounts")
+    )
+    if is_source and (reader.has("ports") or reader.has("notPorts")):
+        reader.fail("source ports are not modelled by netpolkit (not supported yet)", key="ports")
+    names: tuple[str, ...] = ()
+    account_selector = None
+    accounts = reader.child("serviceAccounts")
+    if accounts is not None:
+        accounts.only(("names", "selector"))
+        raw = accounts.list("names") or []
+        for i, name in enumerate(raw):
+            if not isinstance(name, str):
+                accounts.fail(f"expected a string, got {name!r}", key=f"names[{i}]")
+        names = tuple(raw)
+        account_selector = _selector(accounts, "selector")
+    return EntityRule(
+        nets=_nets(reader, "nets"), not_nets=_nets(reader, "notNets"), selector=_selector(reader, "selector"),
+        not_selector=_selector(reader, "notSelector"), namespace_selector=_selector(reader, "namespaceSelector"),
+        ports=_ports(reader, "ports"), not_ports=_ports(reader, "notPorts"),
+        service_account_names=names, service_account_selector=account_selector,
+    )
+
+
+def _protocol(reader: Reader, key: str) -> str | None:
+    value = reader.raw(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= 255:
+            reader.fail(f"protocol number must be 1-255, got {value}", key=key)
+        return PROTOCOL_NUMBERS.get(value, str(value))
+    if isinstance(value, str):
+        if value in NAMED_PROTOCOLS:
+            return value
+        if value.isdigit():
+            return PROTOCOL_NUMBERS.get(int(value), value)
+        matches = [p for p in NAMED_PROTOCOLS if p.lower() == value.lower()]
+        if matches:
+            return matches[0]
+    reader.fail(f"unknown protocol {value!r}; expected one of {', '.join(NAMED_PROTOCOLS)} or a number", key=key)
+
+
+def _rule(reader: Reader) -> CalicoRule:
+    reader.only(
+        ("action", "protocol", "notProtocol", "source", "destination", "ipVersion"),
+        ignore=("icmp", "notICMP", "metadata"),
+    )
+    if reader.has("http"):
+        reader.fail("http (L7) rules are not modelled by netpolkit (not supported yet)", key="http")
+    action = reader.string("action", required=True)
+    if action not in ACTIONS:
+        hint = [a for a in ACTIONS if a.lower() == str(action).lower()]
+        extra = f" (write {hint[0]!r})" if hint else ""
+        reader.fail(f"unknown action {action!r}{extra}; expected one of: {', '.join(ACTIONS)}", key="action")
+    protocol = _protocol(reader, "protocol")
+    not_protocol = _protocol(reader, "notProtocol")
+    source = _entity(reader.child("source"), is_source=True)
+    destination = _entity(reader.child("destination"), is_source=False)
+    if (destination.ports or destination.not_ports) and protocol not in PROTOCOLS:
+        reader.fail(
+            "rules with ports need protocol TCP, UDP or SCTP (Calico rejects them: protocol does not support ports)",
+            key="protocol",
+        )
+    ip_version = reader.typed("ipVersion", int)
+    if ip_version not in (None, 4, 6):
+        reader.fail(f"ipVersion must be 4 or 6, got {ip_version}", key="ipVersion")
+    assert action is not None
+    return CalicoRule(action, protocol, not_protocol, source, destination, ip_version)
+
+
+def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPolicy:
+    spec = doc.child("spec")
+    if spec is None:
+        spec = Reader({}, "spec", doc.where)
+    allowed = ["order", "tier", "selector", "types", "ingress", "egress", "serviceAccountSelector"]
+    if kind == "GlobalNetworkPolicy":
+        allowed.append("namespaceSelector")
+    spec.only(allowed, ignore=("performanceHints",))
+    for unsupported in ("doNotTrack", "preDNAT", "applyOnForward"):
+        if spec.raw(unsupported):
+            spec.fail("host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported)
+    order = spec.raw("order")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, int | float)):
+        spec.fail(f"expected a number, got {order!r}", key="order")
+    ingress = tuple(_rule(r) for r in spec.children("ingress") or ())
+    egress = tuple(_rule(r) for r in spec.children("egress") or ())
+    types_raw = spec.list("types")
+    if types_raw is None:
+        # Calico's defaulting: Ingress if no egress rules, Egress if only egress rules, both if both.
+        types: tuple[str, ...] = ("Egress",) if egress and not ingress else (
+            ("Ingress", "Egress") if egress else ("Ingress",)
+        )
+    else:
+        for i, value in enumerate(types_raw):
+            if value not in ("Ingress", "Egress"):
+                spec.fail(f"must be Ingress or Egress, got {value!r}", key=f"types[{i}]")
+        types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
+    tier = spec.string("tier", default=DEFAULT_TIER) or DEFAULT_TIER
+    return CalicoPolicy(
+        kind=kind, namespace=namespace, name=name,
+        selector=_selector(spec, "selector") or parse_selector("all()"), policy_types=types,
+        ingress=ingress, egress=egress, order=float(order) if order is not None else None, tier=tier,
+        namespace_selector=_selector(spec, "namespaceSelector"),
+        service_account_selector=_selector(spec, "serviceAccountSelector"),
+    )
+
+
+def _parse_tier(doc: Reader, namespace: str, name: str) -> Tier:
+    spec = doc.child("spec")
+    if spec is None:
+        return Tier(name)
+    spec.only(("order",), ignore=("defaultAction",))
+    order = spec.raw("order")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, int | float)):
+        spec.fail(f"expected a number, got {order!r}", key="order")
+    return Tier(name, float(order) if order is not None else None)
+
+
+def parse_calico(kind: str, *, legacy: bool = False) -> Any:
+    """A parser for ``parse_object`` for one Calico kind (``legacy``: the crd.projectcalico.org/v1 spelling)."""
+
+    def parse(doc: Reader, namespace: str, name: str) -> Any:
+        if legacy:
+            warnings.warn(
+                f"{doc.where.obj}: crd.projectcalico.org/v1 is Calico's storage format; "
+                "write projectcalico.org/v3 (read here as v3)", stacklevel=2,
+            )
+        if kind == "Tier":
+            return _parse_tier(doc, namespace, name)
+        return _parse_policy(doc, namespace if kind == "NetworkPolicy" else "", name, kind)
+
+    return parse
