@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 from netpolkit.cluster import Cluster
-from netpolkit.engine import Explanation, Profile
-from netpolkit.errors import PolicyError
+from netpolkit.engine import Explanation, Profile, get_profile
+from netpolkit.errors import PolicyError, UnknownEndpointError
 from netpolkit.io import load
 from netpolkit.matrix import Diff, Reachability, reachability
 from netpolkit.model.ports import PortQuery
@@ -23,6 +23,7 @@ __all__ = [
     "PortQuery",
     "Profile",
     "Reachability",
+    "UnknownEndpointError",
     "explain",
     "load",
     "reachability",
@@ -31,6 +32,8 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def explain(cluster: Cluster, src: str, dst: str, port: str, profile: str | Profile = "upstream") -> Explanation:
+def explain(
+    cluster: Cluster, src: str, dst: str, port: str, profile: str | Profile = "upstream"
+) -> Explanation:
     """Why ``src -> dst`` on ``port`` is allowed or blocked in ``cluster`` (the deciding policy and rule per side)."""
-    return reachability(cluster, ports=[port], profile=profile).explain(src, dst, port)
+    return Reachability(cluster, get_profile(profile)).explain(src, dst, port)

@@ -71,7 +71,7 @@ import yaml
 from netpolkit import __version__
 from netpolkit.cluster import Cluster
 from netpolkit.engine import ENGINES, PROFILES, get_profile
-from netpolkit.errors import PolicyError, Where
+from netpolkit.errors import PolicyError, UnknownEndpointError, Where
 from netpolkit.io.manifests import read_documents, read_text
 from netpolkit.matrix import Reachability, reachability
 from netpolkit.model.document import Document
@@ -542,13 +542,12 @@ def _run_check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     cluster = _load(args.paths, externals, args.replicas, stdin)
     ports = list(dict.fromkeys(e.port for e in spec.expectations))
     reach = reachability(cluster, ports=ports, profile=_profile_name(args, spec.profile))
-    ids = cluster.table.ids
     failed = 0
     for exp in spec.expectations:
         endpoints = []
         for field, endpoint in (("from", exp.src), ("to", exp.dst)):
             try:
-                endpoints.append(ids[reach.resolve(endpoint)])
+                endpoints.append(reach.endpoint_id(endpoint))
             except KeyError as exc:
                 raise PolicyError(
                     _message(exc), where=Where(spec.name), path=f"expect[{exp.index}].{field}"
@@ -575,7 +574,9 @@ def _run_check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def _message(exc: BaseException) -> str:
     """One line for an input error (KeyError's str() would quote its message)."""
-    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+    if isinstance(exc, UnknownEndpointError):
+        text = str(exc)
+    elif isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
         text = exc.args[0]
     elif isinstance(exc, FileNotFoundError) and exc.filename:
         text = f"{exc.filename}: {exc.strerror or 'no such file'}"

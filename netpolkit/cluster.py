@@ -73,8 +73,12 @@ class EndpointTable:
     @cached_property
     def calico_namespace_table(self) -> LabelTable:
         """Namespace labels as Calico sees them: plus ``projectcalico.org/name``."""
-        return LabelTable([{**labels, "projectcalico.org/name": name}
-                           for name, labels in zip(self.namespaces, self.namespace_labels, strict=True)])
+        return LabelTable(
+            [
+                {**labels, "projectcalico.org/name": name}
+                for name, labels in zip(self.namespaces, self.namespace_labels, strict=True)
+            ]
+        )
 
     @cached_property
     def service_account_table(self) -> LabelTable:
@@ -128,7 +132,9 @@ class Cluster:
         Service, NetworkPolicy (and the Calico kinds once their dialect is loaded); other kinds are skipped with a
         warning. Raises :class:`~netpolkit.PolicyError` on the first bad object; nothing is half-loaded.
         """
-        docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
+        docs = [
+            o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)
+        ]
         return cls.from_documents(docs, externals, replicas=replicas, default_namespace=default_namespace)
 
     @classmethod
@@ -146,17 +152,24 @@ class Cluster:
 
     def _replace(self, objects: dict, sources: dict) -> Cluster:
         return Cluster(
-            objects, {n: str(ip) for n, ip in self._externals.items()}, replicas=self.replicas,
-            default_namespace=self.default_namespace, sources=sources,
+            objects,
+            {n: str(ip) for n, ip in self._externals.items()},
+            replicas=self.replicas,
+            default_namespace=self.default_namespace,
+            sources=sources,
         )
 
     def apply(self, objects: Iterable[Mapping[str, Any] | Document], *, source: str = "<apply>") -> Cluster:
         """A new cluster with ``objects`` applied: one with the same kind/namespace/name replaces the old one."""
-        docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
+        docs = [
+            o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)
+        ]
         parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True)
         return self._replace({**self._objects, **parsed}, {**self._sources, **sources})
 
-    def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
+    def delete(
+        self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None
+    ) -> Cluster:
         """A new cluster without the object ``kind namespace/name`` (KeyError when there is none).
 
         Give ``api_version="projectcalico.org/v3"`` to delete a Calico NetworkPolicy rather than a Kubernetes one.
@@ -178,8 +191,11 @@ class Cluster:
         """A new cluster with these external endpoints added (or replaced)."""
         current = {n: str(ip) for n, ip in self._externals.items()}
         return Cluster(
-            self._objects, {**current, **externals}, replicas=self.replicas,
-            default_namespace=self.default_namespace, sources=self._sources,
+            self._objects,
+            {**current, **externals},
+            replicas=self.replicas,
+            default_namespace=self.default_namespace,
+            sources=self._sources,
         )
 
     # ---- the objects ---------------------------------------------------------------------------------------
@@ -197,7 +213,8 @@ class Cluster:
     def policy_objects(self) -> tuple[Any, ...]:
         """Every policy object (any dialect), in load order."""
         return tuple(
-            o for o in self._objects.values()
+            o
+            for o in self._objects.values()
             if not isinstance(o, Namespace | Workload | Service) and o.kind != "Tier"
         )
 
@@ -252,7 +269,7 @@ class Cluster:
         taken = {ip for ip in self._externals.values()} | {
             ipaddress.ip_address(w.ip) for _, w, _ in self._pods if w.ip and w.kind == "Pod"
         }
-        for pod_id, w, name in self._pods:
+        for pod_id, w, _ in self._pods:
             ids.append(pod_id)
             labels.append(w.labels)
             nsi.append(ns_index[w.namespace])
@@ -269,7 +286,9 @@ class Cluster:
             accounts.append("")
         duplicates = [i for i, n in Counter(ids).items() if n > 1]
         if duplicates:
-            raise PolicyError(f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)")
+            raise PolicyError(
+                f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)"
+            )
         return EndpointTable(
             ids=tuple(ids),
             is_pod=np.array([i < len(self._pods) for i in range(len(ids))], dtype=bool),
@@ -290,20 +309,52 @@ class Cluster:
         rows = []
         table = self.table
         for (pod_id, w, name), ip in zip(self._pods, table.ips, strict=False):
-            rows.append({
-                "id": pod_id, "kind": "pod", "namespace": w.namespace, "name": name, "workload_kind": w.kind,
-                "workload": w.name, "replicas": w.replicas, "ip": str(ip), "labels": dict(w.labels),
-                "ports": tuple(f"{p.protocol}/{p.number}" + (f" ({p.name})" if p.name else "") for p in w.ports),
-                "service_account": w.service_account,
-            })
+            rows.append(
+                {
+                    "id": pod_id,
+                    "kind": "pod",
+                    "namespace": w.namespace,
+                    "name": name,
+                    "workload_kind": w.kind,
+                    "workload": w.name,
+                    "replicas": w.replicas,
+                    "ip": str(ip),
+                    "labels": dict(w.labels),
+                    "ports": tuple(
+                        f"{p.protocol}/{p.number}" + (f" ({p.name})" if p.name else "") for p in w.ports
+                    ),
+                    "service_account": w.service_account,
+                }
+            )
         for name, ip in self._externals.items():
-            rows.append({
-                "id": f"{EXTERNAL}/{name}", "kind": EXTERNAL, "namespace": EXTERNAL, "name": name,
-                "workload_kind": None, "workload": name, "replicas": 1, "ip": str(ip), "labels": {},
-                "ports": (), "service_account": None,
-            })
-        columns = ["id", "kind", "namespace", "name", "workload_kind", "workload", "replicas", "ip", "labels",
-                   "ports", "service_account"]
+            rows.append(
+                {
+                    "id": f"{EXTERNAL}/{name}",
+                    "kind": EXTERNAL,
+                    "namespace": EXTERNAL,
+                    "name": name,
+                    "workload_kind": None,
+                    "workload": name,
+                    "replicas": 1,
+                    "ip": str(ip),
+                    "labels": {},
+                    "ports": (),
+                    "service_account": None,
+                }
+            )
+        columns = [
+            "id",
+            "kind",
+            "namespace",
+            "name",
+            "workload_kind",
+            "workload",
+            "replicas",
+            "ip",
+            "labels",
+            "ports",
+            "service_account",
+        ]
         return pd.DataFrame(rows, columns=columns).set_index("id")
 
     @property
@@ -316,8 +367,10 @@ class Cluster:
     def namespaces(self) -> pd.DataFrame:
         """Namespaces (index = name) with their labels and pod counts."""
         counts = Counter(w.namespace for _, w, _ in self._pods)
-        rows = [{"name": n, "labels": dict(ns.labels), "pods": counts.get(n, 0)}
-                for n, ns in self.namespace_objects.items()]
+        rows = [
+            {"name": n, "labels": dict(ns.labels), "pods": counts.get(n, 0)}
+            for n, ns in self.namespace_objects.items()
+        ]
         return pd.DataFrame(rows, columns=["name", "labels", "pods"]).set_index("name")
 
     @cached_property
@@ -325,12 +378,17 @@ class Cluster:
         """Services (index ``namespace/name``): type, selector, ports (port -> pod port) and backing pods."""
         rows = []
         for svc in (o for o in self._objects.values() if isinstance(o, Service)):
-            rows.append({
-                "id": f"{svc.namespace}/{svc.name}", "namespace": svc.namespace, "name": svc.name, "type": svc.type,
-                "selector": dict(svc.selector),
-                "ports": tuple(f"{p.port}->{p.target_port}/{p.protocol}" for p in svc.ports),
-                "endpoints": tuple(self._service_backends(svc)),
-            })
+            rows.append(
+                {
+                    "id": f"{svc.namespace}/{svc.name}",
+                    "namespace": svc.namespace,
+                    "name": svc.name,
+                    "type": svc.type,
+                    "selector": dict(svc.selector),
+                    "ports": tuple(f"{p.port}->{p.target_port}/{p.protocol}" for p in svc.ports),
+                    "endpoints": tuple(self._service_backends(svc)),
+                }
+            )
         columns = ["id", "namespace", "name", "type", "selector", "ports", "endpoints"]
         return pd.DataFrame(rows, columns=columns).set_index("id")
 
@@ -340,16 +398,34 @@ class Cluster:
         rows = []
         for p in self.policy_objects:
             where = self.source_of(p)
-            rows.append({
-                "policy": p.ref, "kind": p.kind, "namespace": getattr(p, "namespace", "") or None, "name": p.name,
-                "types": tuple(getattr(p, "policy_types", ())),
-                "selector": str(getattr(p, "pod_selector", getattr(p, "selector", ""))),
-                "ingress_rules": len(p.ingress), "egress_rules": len(p.egress),
-                "order": getattr(p, "order", None), "tier": getattr(p, "tier", None),
-                "source": where.file if where else None,
-            })
-        columns = ["policy", "kind", "namespace", "name", "types", "selector", "ingress_rules", "egress_rules",
-                   "order", "tier", "source"]
+            rows.append(
+                {
+                    "policy": p.ref,
+                    "kind": p.kind,
+                    "namespace": getattr(p, "namespace", "") or None,
+                    "name": p.name,
+                    "types": tuple(getattr(p, "policy_types", ())),
+                    "selector": str(getattr(p, "pod_selector", getattr(p, "selector", ""))),
+                    "ingress_rules": len(p.ingress),
+                    "egress_rules": len(p.egress),
+                    "order": getattr(p, "order", None),
+                    "tier": getattr(p, "tier", None),
+                    "source": where.file if where else None,
+                }
+            )
+        columns = [
+            "policy",
+            "kind",
+            "namespace",
+            "name",
+            "types",
+            "selector",
+            "ingress_rules",
+            "egress_rules",
+            "order",
+            "tier",
+            "source",
+        ]
         return pd.DataFrame(rows, columns=columns).set_index("policy")
 
     # ---- Services --------------------------------------------------------------------------------------------
@@ -357,10 +433,15 @@ class Cluster:
     def _service_backends(self, svc: Service) -> list[str]:
         if not svc.selector:
             return []
-        return [pid for pid, w, _ in self._pods
-                if w.namespace == svc.namespace and all(w.labels.get(k) == v for k, v in svc.selector.items())]
+        return [
+            pid
+            for pid, w, _ in self._pods
+            if w.namespace == svc.namespace and all(w.labels.get(k) == v for k, v in svc.selector.items())
+        ]
 
-    def service_target(self, service: str, port: int | str, protocol: str | None = None) -> tuple[str, PortQuery]:
+    def service_target(
+        self, service: str, port: int | str, protocol: str | None = None
+    ) -> tuple[str, PortQuery]:
         """Translate ``Service:port`` to (a backing pod id, the pod port it reaches), as kube-proxy does.
 
         ``service`` is ``namespace/name``; ``port`` the Service port number or name. Policies see the pod port.
@@ -369,8 +450,11 @@ class Cluster:
         svc = self._objects.get(("Service", ns, name))
         if not isinstance(svc, Service):
             raise KeyError(f"no Service {service}")
-        matches = [p for p in svc.ports if (p.port == port or p.name == port)
-                   and (protocol is None or p.protocol == protocol.upper())]
+        matches = [
+            p
+            for p in svc.ports
+            if (p.port == port or p.name == port) and (protocol is None or p.protocol == protocol.upper())
+        ]
         if not matches:
             raise KeyError(f"Service {service} has no port {port}")
         sport = matches[0]
@@ -391,8 +475,10 @@ class Cluster:
         return sorted(found, key=lambda q: (q.port, q.protocol))
 
     def __repr__(self) -> str:
-        return (f"<Cluster: {len(self.namespace_objects)} namespaces, {len(self._pods)} pods, "
-                f"{len(self._externals)} externals, {len(self.policy_objects)} policies>")
+        return (
+            f"<Cluster: {len(self.namespace_objects)} namespaces, {len(self._pods)} pods, "
+            f"{len(self._externals)} externals, {len(self.policy_objects)} policies>"
+        )
 
 
 def _parse_all(documents: Iterable[Document], default_namespace: str, *, allow_replace: bool):
@@ -409,7 +495,8 @@ def _parse_all(documents: Iterable[Document], default_namespace: str, *, allow_r
             first = sources[key]
             raise PolicyError(
                 f"duplicate {key[0]} {key[1] + '/' if key[1] else ''}{key[2]}: already defined in "
-                f"{first.file}, document {first.document}", where=doc.where.with_obj(f"{key[0]} {key[2]}"),
+                f"{first.file}, document {first.document}",
+                where=doc.where.with_obj(f"{key[0]} {key[2]}"),
             )
         parsed[key] = obj
         sources[key] = doc.where

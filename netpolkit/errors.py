@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PolicyError", "Where"]
+__all__ = ["PolicyError", "UnknownEndpointError", "Where"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +60,16 @@ class PolicyError(ValueError):
             parts.append(self.path)
         parts.append(self.message)
         return ": ".join(parts)
+
+
+class UnknownEndpointError(KeyError):
+    """An endpoint id that the cluster does not have; the message suggests near matches."""
+
+    def __init__(self, endpoint: str, suggestions: tuple[str, ...] = ()) -> None:
+        self.endpoint = endpoint
+        self.suggestions = suggestions
+        super().__init__(endpoint)
+
+    def __str__(self) -> str:
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        return f"no endpoint {self.endpoint!r} in this cluster{hint}"

@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 
 from netpolkit.cluster import Cluster
-from netpolkit.engine import ENGINES, ClassVerdict, Explanation, Profile, ReferenceEngine, evaluate, get_profile
+from netpolkit.engine import (
+    ENGINES,
+    ClassVerdict,
+    Explanation,
+    Profile,
+    ReferenceEngine,
+    evaluate,
+    get_profile,
+)
+from netpolkit.errors import UnknownEndpointError
 from netpolkit.model.ports import PortQuery
 
 __all__ = ["DIFF_STATES", "Diff", "Reachability", "reachability"]
@@ -40,7 +49,9 @@ def reachability(
     if ports is None:
         queries = cluster.declared_ports()
         if not queries:
-            raise ValueError("no pod of this cluster declares a container port: pass ports=, e.g. ports=['TCP/80']")
+            raise ValueError(
+                "no pod of this cluster declares a container port: pass ports=, e.g. ports=['TCP/80']"
+            )
     elif isinstance(ports, str | int | PortQuery):
         queries = [PortQuery.parse(ports)]
     else:
@@ -65,9 +76,16 @@ class Reachability:
         missing = [q for q in queries if q not in self._results]
         if missing:
             table = self.cluster.table
-            self._results.update(evaluate(
-                table, self.cluster.policy_objects, self.profile, self.engine, missing, self.cluster.tier_objects
-            ))
+            self._results.update(
+                evaluate(
+                    table,
+                    self.cluster.policy_objects,
+                    self.profile,
+                    self.engine,
+                    missing,
+                    self.cluster.tier_objects,
+                )
+            )
 
     def _result(self, port: PortLike | None) -> tuple[PortQuery, ClassVerdict]:
         if port is None:
@@ -100,9 +118,11 @@ class Reachability:
         for candidate in (endpoint, f"external/{endpoint}"):
             if candidate in index:
                 return index[candidate]
-        close = difflib.get_close_matches(endpoint, list(index), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"no endpoint {endpoint!r} in this cluster{hint}")
+        raise UnknownEndpointError(endpoint, tuple(difflib.get_close_matches(endpoint, list(index), n=3)))
+
+    def endpoint_id(self, endpoint: str) -> str:
+        """The canonical id of an endpoint (``"internet"`` -> ``"external/internet"``)."""
+        return self.cluster.table.ids[self.resolve(endpoint)]
 
     # ---- verdicts -------------------------------------------------------------------------------------------
 
@@ -112,7 +132,9 @@ class Reachability:
 
     def frame(self, port: PortLike | None = None) -> pd.DataFrame:
         """Boolean DataFrame for one port: index = source ids, columns = destination ids."""
-        return pd.DataFrame(self.array(port), index=self._ids, columns=self._ids.rename("destination"), copy=False)
+        return pd.DataFrame(
+            self.array(port), index=self._ids, columns=self._ids.rename("destination"), copy=False
+        )
 
     def allowed(self, src: str, dst: str, port: PortLike) -> bool:
         """Whether ``src`` may open a connection to ``dst`` on ``port`` (the destination pod port)."""
@@ -126,16 +148,25 @@ class Reachability:
         for query, result in self._results.items():
             full = result.expand()
             s, d = np.nonzero(full) if allowed_only else np.indices(full.shape).reshape(2, -1)
-            parts.append(pd.DataFrame({
-                "src": ids[s], "dst": ids[d], "protocol": query.protocol, "port": query.port,
-                "allowed": full[s, d],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "src": ids[s],
+                        "dst": ids[d],
+                        "protocol": query.protocol,
+                        "port": query.port,
+                        "allowed": full[s, d],
+                    }
+                )
+            )
         columns = ["src", "dst", "protocol", "port", "allowed"]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
     @cached_property
     def _reference(self) -> ReferenceEngine:
-        return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects)
+        return ReferenceEngine(
+            self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects
+        )
 
     def explain(self, src: str, dst: str, port: PortLike) -> Explanation:
         """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side."""
@@ -170,11 +201,19 @@ class Reachability:
             src_idx, dst_idx = np.indices(pairs.shape).reshape(2, -1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 fraction = np.where(pairs > 0, allowed / pairs, np.nan)
-            parts.append(pd.DataFrame({
-                "src": labels[src_idx], "dst": labels[dst_idx], "protocol": query.protocol, "port": query.port,
-                "allowed": np.rint(allowed.ravel()).astype(int), "pairs": pairs.ravel().astype(int),
-                "fraction": fraction.ravel(),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "src": labels[src_idx],
+                        "dst": labels[dst_idx],
+                        "protocol": query.protocol,
+                        "port": query.port,
+                        "allowed": np.rint(allowed.ravel()).astype(int),
+                        "pairs": pairs.ravel().astype(int),
+                        "fraction": fraction.ravel(),
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
@@ -183,8 +222,14 @@ class Reachability:
         for query in self._results:
             agg = self.aggregate(by="kind", port=query)
             allowed, pairs = int(agg["allowed"].sum()), int(agg["pairs"].sum())
-            rows.append({"port": str(query), "allowed": allowed, "pairs": pairs,
-                         "fraction": allowed / pairs if pairs else float("nan")})
+            rows.append(
+                {
+                    "port": str(query),
+                    "allowed": allowed,
+                    "pairs": pairs,
+                    "fraction": allowed / pairs if pairs else float("nan"),
+                }
+            )
         return pd.DataFrame(rows, columns=["port", "allowed", "pairs", "fraction"]).set_index("port")
 
     def diff(self, before: Reachability) -> Diff:
@@ -192,8 +237,10 @@ class Reachability:
         return Diff(before, self)
 
     def __repr__(self) -> str:
-        return (f"<Reachability {len(self.cluster.table)} endpoints, ports {', '.join(self.ports)}, "
-                f"profile {self.profile.name}, engine {self.engine}>")
+        return (
+            f"<Reachability {len(self.cluster.table)} endpoints, ports {', '.join(self.ports)}, "
+            f"profile {self.profile.name}, engine {self.engine}>"
+        )
 
 
 class Diff:

@@ -18,10 +18,10 @@ from netpolkit.model.ports import PortQuery
 
 __all__ = [
     "ENGINES",
-    "OrderedEngine",
     "PROFILES",
     "ClassVerdict",
     "Explanation",
+    "OrderedEngine",
     "Profile",
     "ReferenceEngine",
     "SideDecision",

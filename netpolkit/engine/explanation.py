@@ -39,7 +39,9 @@ class SideDecision:
             tier = f" (tier {self.tier})" if self.tier else ""
             return f"{side}: {verb} by {self.policy}{tier}, {self.direction} rule {self.rule}"
         if self.reason == PASSED:
-            return f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
+            return (
+                f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
+            )
         if self.reason == END_OF_TIER:
             return f"{side}: denied at the end of tier {self.tier}: selected by {', '.join(self.isolated_by)}, no rule decided"
         return f"{side}: denied, isolated by {', '.join(self.isolated_by)} and no rule matched"
@@ -59,7 +61,11 @@ class Explanation:
 
     def __str__(self) -> str:
         verdict = "ALLOWED" if self.allowed else "BLOCKED"
-        lines = [f"{self.src} -> {self.dst} on {self.port}: {verdict}", f"  {self.egress}", f"  {self.ingress}"]
+        lines = [
+            f"{self.src} -> {self.dst} on {self.port}: {verdict}",
+            f"  {self.egress}",
+            f"  {self.ingress}",
+        ]
         if self.note:
             lines.append(f"  note: {self.note}")
         return "\n".join(lines)

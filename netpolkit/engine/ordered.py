@@ -87,7 +87,9 @@ class OrderedEngine:
         t = self.table
         out = np.ones(self.n, dtype=bool)
         if entity.service_account_names:
-            out &= t.is_pod & np.isin(np.array(t.service_accounts, dtype=object), list(entity.service_account_names))
+            out &= t.is_pod & np.isin(
+                np.array(t.service_accounts, dtype=object), list(entity.service_account_names)
+            )
         if entity.service_account_selector is not None:
             out &= t.is_pod & self.accounts(entity.service_account_selector)
         if entity.selector is not None:
@@ -168,18 +170,29 @@ class OrderedEngine:
         def stack(rows: list[np.ndarray]) -> np.ndarray:
             return np.array(rows, dtype=bool).reshape(len(rows), self.n)
 
-        return _Slots(stack(local), stack(peer), np.array(action, dtype=np.int8), np.array(tier, dtype=np.intp),
-                      tier_selects)
+        return _Slots(
+            stack(local),
+            stack(peer),
+            np.array(action, dtype=np.int8),
+            np.array(tier, dtype=np.intp),
+            tier_selects,
+        )
 
     def evaluate(self, query: PortQuery) -> ClassVerdict:
         """Verdicts for every pair on one port, as classes."""
         ingress, egress = self._slots("Ingress", query), self._slots("Egress", query)
         src_rep, src_class = unique_columns(np.concatenate([ingress.peer, egress.local, egress.tier_selects]))
-        dst_rep, dst_class = unique_columns(np.concatenate([ingress.local, egress.peer, ingress.tier_selects]))
+        dst_rep, dst_class = unique_columns(
+            np.concatenate([ingress.local, egress.peer, ingress.tier_selects])
+        )
         ingress_ok = _first_match(ingress, dst_rep, src_rep).T
         egress_ok = _first_match(egress, src_rep, dst_rep)
-        return ClassVerdict(src_class.astype(np.intp), dst_class.astype(np.intp), ingress_ok & egress_ok,
-                            self.profile.self_traffic == "allow")
+        return ClassVerdict(
+            src_class.astype(np.intp),
+            dst_class.astype(np.intp),
+            ingress_ok & egress_ok,
+            self.profile.self_traffic == "allow",
+        )
 
 
 def _first_match(slots: _Slots, local_rep: np.ndarray, peer_rep: np.ndarray) -> np.ndarray:

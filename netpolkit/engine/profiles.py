@@ -26,15 +26,24 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "upstream": Profile(
-        "upstream", "policy", True, False,
+        "upstream",
+        "policy",
+        True,
+        False,
         "Kubernetes semantics as written: self traffic evaluated like any pair; ipBlock matches any IP.",
     ),
     "calico": Profile(
-        "calico", "allow", True, True,
+        "calico",
+        "allow",
+        True,
+        True,
         "Calico: tiers and order decide; a pod may always reach itself; ipBlock (nets) matches pod IPs too.",
     ),
     "cilium": Profile(
-        "cilium", "allow", False, False,
+        "cilium",
+        "allow",
+        False,
+        False,
         "Cilium: a pod may always reach itself; ipBlock (CIDR rules) never matches pods of the cluster.",
     ),
 }

@@ -73,7 +73,9 @@ class ReferenceEngine:
             ):
                 return False
             account = policy.service_account_selector
-            if account is not None and not account.matches({"projectcalico.org/name": self.table.service_accounts[e]}):
+            if account is not None and not account.matches(
+                {"projectcalico.org/name": self.table.service_accounts[e]}
+            ):
                 return False
             return policy.selector.matches(self.calico_labels(e))
         return self.namespace_of(e) == policy.namespace and policy.pod_selector.matches(self.table.labels[e])
@@ -144,7 +146,9 @@ class ReferenceEngine:
             return False
         return not (entity.not_selector is not None and is_pod and entity.not_selector.matches(labels))
 
-    def calico_ports_match(self, entity: EntityRule, protocol: str | None, dst: int, query: PortQuery) -> bool:
+    def calico_ports_match(
+        self, entity: EntityRule, protocol: str | None, dst: int, query: PortQuery
+    ) -> bool:
         """Destination ``ports``/``notPorts``: numbers, ranges, or names resolved against the destination."""
 
         def hit(ports: tuple) -> bool:
@@ -158,7 +162,9 @@ class ReferenceEngine:
             return False
         return not (entity.not_ports and hit(entity.not_ports))
 
-    def calico_rule_matches(self, rule: CalicoRule, policy: CalicoPolicy, src: int, dst: int, query: PortQuery) -> bool:
+    def calico_rule_matches(
+        self, rule: CalicoRule, policy: CalicoPolicy, src: int, dst: int, query: PortQuery
+    ) -> bool:
         """Protocol, source, destination and destination ports of one Calico rule."""
         if rule.protocol is not None and rule.protocol != query.protocol:
             return False
@@ -172,13 +178,17 @@ class ReferenceEngine:
             and self.calico_ports_match(rule.destination, rule.protocol, dst, query)
         )
 
-    def action_of(self, policy: Any, rule: Any, src: int, dst: int, peer: int, query: PortQuery) -> str | None:
+    def action_of(
+        self, policy: Any, rule: Any, src: int, dst: int, peer: int, query: PortQuery
+    ) -> str | None:
         """The rule's action when it matches the packet (Kubernetes rules only ever allow), else None."""
         if isinstance(policy, CalicoPolicy):
             return rule.action if self.calico_rule_matches(rule, policy, src, dst, query) else None
         return "Allow" if self.rule_matches(rule, policy, peer, dst, query) else None
 
-    def ordered_side(self, direction: str, endpoint: int, src: int, dst: int, query: PortQuery) -> SideDecision:
+    def ordered_side(
+        self, direction: str, endpoint: int, src: int, dst: int, query: PortQuery
+    ) -> SideDecision:
         """Calico: tiers in order; in each, selecting policies by order then name; the first matching rule
         decides (Log goes on, Pass jumps to the next tier); a tier that selected the endpoint denies at its end."""
         name, label = self.table.ids[endpoint], direction.lower()
@@ -204,8 +214,9 @@ class ReferenceEngine:
                 if passed:
                     break
             if not passed:
-                return SideDecision(label, name, False, END_OF_TIER, tier=tier,
-                                    isolated_by=tuple(p.ref for p in in_tier))
+                return SideDecision(
+                    label, name, False, END_OF_TIER, tier=tier, isolated_by=tuple(p.ref for p in in_tier)
+                )
         return SideDecision(label, name, True, PASSED, isolated_by=tuple(p.ref for p in selecting))
 
     # ---- verdicts ----------------------------------------------------------------------------------------
@@ -234,10 +245,14 @@ class ReferenceEngine:
         ingress = self.side("Ingress", dst, src, dst, query)
         allowed, note = egress.allowed and ingress.allowed, ""
         if src == dst and self.profile.self_traffic == "allow":
-            note = (f"a pod's traffic to its own IP is not policed under profile {self.profile.name!r} "
-                    f"(policy alone would say {'allowed' if allowed else 'blocked'})")
+            note = (
+                f"a pod's traffic to its own IP is not policed under profile {self.profile.name!r} "
+                f"(policy alone would say {'allowed' if allowed else 'blocked'})"
+            )
             allowed = True
-        return Explanation(self.table.ids[src], self.table.ids[dst], str(query), allowed, egress, ingress, note)
+        return Explanation(
+            self.table.ids[src], self.table.ids[dst], str(query), allowed, egress, ingress, note
+        )
 
     def allowed(self, src: int, dst: int, query: PortQuery) -> bool:
         """The verdict for one pair."""

@@ -101,7 +101,9 @@ class VectorizedEngine:
         self._named: dict[tuple[str, str, int], np.ndarray] = {}
         ns_code = {n: i for i, n in enumerate(table.namespaces)}
         selects = [
-            table.is_pod & (table.namespace_index == ns_code[p.namespace]) & self.pod_selectors(p.pod_selector)
+            table.is_pod
+            & (table.namespace_index == ns_code[p.namespace])
+            & self.pod_selectors(p.pod_selector)
             for p in self.policies
         ]
         self.selects = np.array(selects, dtype=bool).reshape(len(self.policies), self.n)
@@ -167,11 +169,15 @@ class VectorizedEngine:
         key = (name, protocol, number)
         hit = self._named.get(key)
         if hit is None:
-            hit = np.array([ports.get((name, protocol)) == number for ports in self.table.named_ports], dtype=bool)
+            hit = np.array(
+                [ports.get((name, protocol)) == number for ports in self.table.named_ports], dtype=bool
+            )
             self._named[key] = hit
         return hit
 
-    def _port_rows(self, specs: tuple[tuple[PortSpec, ...], ...], query: PortQuery, base: np.ndarray) -> np.ndarray:
+    def _port_rows(
+        self, specs: tuple[tuple[PortSpec, ...], ...], query: PortQuery, base: np.ndarray
+    ) -> np.ndarray:
         """``base`` (rules, endpoints) AND whether each rule's ports admit ``query`` at each destination."""
         constant = np.zeros(len(specs), dtype=bool)
         named: dict[int, np.ndarray] = {}
@@ -209,7 +215,9 @@ class VectorizedEngine:
         ingress_ok = ~iso_in[dst_rep][None, :] | _any_common(in_peers[:, src_rep], in_applies[:, dst_rep])
         egress_ok = ~iso_out[src_rep][:, None] | _any_common(out_applies[:, src_rep], out_peers[:, dst_rep])
         return ClassVerdict(
-            src_class.astype(np.intp), dst_class.astype(np.intp), ingress_ok & egress_ok,
+            src_class.astype(np.intp),
+            dst_class.astype(np.intp),
+            ingress_ok & egress_ok,
             self.profile.self_traffic == "allow",
         )
 

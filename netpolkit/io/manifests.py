@@ -10,7 +10,6 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -35,24 +34,25 @@ def _files(path: Path) -> list[Path]:
 def read_text(text: str, name: str = "<text>") -> list[Document]:
     """Parse YAML or JSON text (several documents allowed) into Documents."""
     try:
-        if name.lower().endswith(".json"):
-            raw = [json.loads(text)]
-        else:
-            raw = list(yaml.safe_load_all(text))
+        raw = [json.loads(text)] if name.lower().endswith(".json") else list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise PolicyError(f"{line}invalid YAML: {problem}", where=Where(name)) from None
     except json.JSONDecodeError as exc:
-        raise PolicyError(f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", where=Where(name)) from None
+        raise PolicyError(
+            f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", where=Where(name)
+        ) from None
     docs: list[Document] = []
     for index, obj in enumerate(raw):
         if obj is None:
             continue
         where = Where(name, index)
         if not isinstance(obj, Mapping):
-            raise PolicyError(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}", where=where)
+            raise PolicyError(
+                f"expected a Kubernetes object (a mapping), got {type(obj).__name__}", where=where
+            )
         kind = obj.get("kind")
         if isinstance(kind, str) and kind.endswith("List") and "items" in obj:
             items = obj.get("items") or []

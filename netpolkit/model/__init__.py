@@ -48,9 +48,21 @@ __all__ = [
 ]
 
 METADATA_FIELDS = (
-    "name", "namespace", "labels", "annotations", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "ownerReferences", "finalizers",
-    "generateName", "selfLink",
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "ownerReferences",
+    "finalizers",
+    "generateName",
+    "selfLink",
 )
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -60,17 +72,25 @@ Parser = Callable[[Reader, str, str], Any]
 _KINDS: dict[tuple[str, str], tuple[bool, Parser, bool]] = {}
 
 
-def register_kind(api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool = True) -> None:
+def register_kind(
+    api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool = True
+) -> None:
     """Teach :func:`parse_object` a kind (used by the policy dialect modules)."""
     _KINDS[(api_version, kind)] = (namespaced, parser, strict)
 
 
-register_kind("v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False)
+register_kind(
+    "v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False
+)
 register_kind("v1", "Service", parse_service, strict=False)
 register_kind("networking.k8s.io/v1", "NetworkPolicy", parse_network_policy)
 for _kind in WORKLOAD_KINDS:
-    _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(_kind, "apps/v1")
-    register_kind(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
+    _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(
+        _kind, "apps/v1"
+    )
+    register_kind(
+        _group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False
+    )
 
 
 def _register_calico() -> None:
@@ -78,8 +98,12 @@ def _register_calico() -> None:
 
     for version, legacy in (("projectcalico.org/v3", False), ("crd.projectcalico.org/v1", True)):
         register_kind(version, "NetworkPolicy", parse_calico("NetworkPolicy", legacy=legacy))
-        register_kind(version, "GlobalNetworkPolicy", parse_calico("GlobalNetworkPolicy", legacy=legacy),
-                      namespaced=False)
+        register_kind(
+            version,
+            "GlobalNetworkPolicy",
+            parse_calico("GlobalNetworkPolicy", legacy=legacy),
+            namespaced=False,
+        )
         register_kind(version, "Tier", parse_calico("Tier", legacy=legacy), namespaced=False)
 
 
@@ -99,7 +123,11 @@ def object_key(obj: Any) -> tuple[str, str, str]:
         return (obj.kind, obj.namespace, obj.name)
     if isinstance(obj, Service):
         return ("Service", obj.namespace, obj.name)
-    kind = obj.kind if getattr(obj, "api_version", "") != "projectcalico.org/v3" else f"projectcalico.org/{obj.kind}"
+    kind = (
+        obj.kind
+        if getattr(obj, "api_version", "") != "projectcalico.org/v3"
+        else f"projectcalico.org/{obj.kind}"
+    )
     return (kind, getattr(obj, "namespace", "") or "", obj.name)
 
 

@@ -185,7 +185,16 @@ def _entity(reader: Reader | None, *, is_source: bool) -> EntityRule:
     if reader is None:
         return EntityRule()
     reader.only(
-        ("nets", "notNets", "selector", "notSelector", "namespaceSelector", "ports", "notPorts", "serviceAccounts")
+        (
+            "nets",
+            "notNets",
+            "selector",
+            "notSelector",
+            "namespaceSelector",
+            "ports",
+            "notPorts",
+            "serviceAccounts",
+        )
     )
     if is_source and (reader.has("ports") or reader.has("notPorts")):
         reader.fail("source ports are not modelled by netpolkit (not supported yet)", key="ports")
@@ -201,10 +210,15 @@ def _entity(reader: Reader | None, *, is_source: bool) -> EntityRule:
         names = tuple(raw)
         account_selector = _selector(accounts, "selector")
     return EntityRule(
-        nets=_nets(reader, "nets"), not_nets=_nets(reader, "notNets"), selector=_selector(reader, "selector"),
-        not_selector=_selector(reader, "notSelector"), namespace_selector=_selector(reader, "namespaceSelector"),
-        ports=_ports(reader, "ports"), not_ports=_ports(reader, "notPorts"),
-        service_account_names=names, service_account_selector=account_selector,
+        nets=_nets(reader, "nets"),
+        not_nets=_nets(reader, "notNets"),
+        selector=_selector(reader, "selector"),
+        not_selector=_selector(reader, "notSelector"),
+        namespace_selector=_selector(reader, "namespaceSelector"),
+        ports=_ports(reader, "ports"),
+        not_ports=_ports(reader, "notPorts"),
+        service_account_names=names,
+        service_account_selector=account_selector,
     )
 
 
@@ -224,7 +238,9 @@ def _protocol(reader: Reader, key: str) -> str | None:
         matches = [p for p in NAMED_PROTOCOLS if p.lower() == value.lower()]
         if matches:
             return matches[0]
-    reader.fail(f"unknown protocol {value!r}; expected one of {', '.join(NAMED_PROTOCOLS)} or a number", key=key)
+    reader.fail(
+        f"unknown protocol {value!r}; expected one of {', '.join(NAMED_PROTOCOLS)} or a number", key=key
+    )
 
 
 def _rule(reader: Reader) -> CalicoRule:
@@ -265,7 +281,9 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
     spec.only(allowed, ignore=("performanceHints",))
     for unsupported in ("doNotTrack", "preDNAT", "applyOnForward"):
         if spec.raw(unsupported):
-            spec.fail("host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported)
+            spec.fail(
+                "host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported
+            )
     order = spec.raw("order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, int | float)):
         spec.fail(f"expected a number, got {order!r}", key="order")
@@ -274,8 +292,8 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
     types_raw = spec.list("types")
     if types_raw is None:
         # Calico's defaulting: Ingress if no egress rules, Egress if only egress rules, both if both.
-        types: tuple[str, ...] = ("Egress",) if egress and not ingress else (
-            ("Ingress", "Egress") if egress else ("Ingress",)
+        types: tuple[str, ...] = (
+            ("Egress",) if egress and not ingress else (("Ingress", "Egress") if egress else ("Ingress",))
         )
     else:
         for i, value in enumerate(types_raw):
@@ -284,9 +302,15 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
         types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
     tier = spec.string("tier", default=DEFAULT_TIER) or DEFAULT_TIER
     return CalicoPolicy(
-        kind=kind, namespace=namespace, name=name,
-        selector=_selector(spec, "selector") or parse_selector("all()"), policy_types=types,
-        ingress=ingress, egress=egress, order=float(order) if order is not None else None, tier=tier,
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        selector=_selector(spec, "selector") or parse_selector("all()"),
+        policy_types=types,
+        ingress=ingress,
+        egress=egress,
+        order=float(order) if order is not None else None,
+        tier=tier,
         namespace_selector=_selector(spec, "namespaceSelector"),
         service_account_selector=_selector(spec, "serviceAccountSelector"),
     )
@@ -310,7 +334,8 @@ def parse_calico(kind: str, *, legacy: bool = False) -> Any:
         if legacy:
             warnings.warn(
                 f"{doc.where.obj}: crd.projectcalico.org/v1 is Calico's storage format; "
-                "write projectcalico.org/v3 (read here as v3)", stacklevel=2,
+                "write projectcalico.org/v3 (read here as v3)",
+                stacklevel=2,
             )
         if kind == "Tier":
             return _parse_tier(doc, namespace, name)

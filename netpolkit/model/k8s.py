@@ -191,7 +191,9 @@ def _parse_ip_block(block: Reader) -> IPBlock:
 
 def _parse_cidr(reader: Reader, key: str, text: str) -> IPNetwork:
     if "/" not in text:
-        reader.fail(f"{text!r} is not a CIDR (expected an address with a prefix length, e.g. 10.0.0.0/16)", key=key)
+        reader.fail(
+            f"{text!r} is not a CIDR (expected an address with a prefix length, e.g. 10.0.0.0/16)", key=key
+        )
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
@@ -229,5 +231,8 @@ def _parse_protocol(entry: Reader) -> str:
     assert protocol is not None
     if protocol not in PROTOCOLS:
         hint = f" (write {protocol.upper()!r})" if protocol.upper() in PROTOCOLS else ""
-        entry.fail(f"unsupported protocol {protocol!r}{hint}; expected one of: {', '.join(PROTOCOLS)}", key="protocol")
+        entry.fail(
+            f"unsupported protocol {protocol!r}{hint}; expected one of: {', '.join(PROTOCOLS)}",
+            key="protocol",
+        )
     return protocol
