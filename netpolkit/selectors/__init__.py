@@ -52,7 +52,7 @@ class LabelTable:
         data = {}
         for key in wanted:
             codes = self.codes(key)
-            inverse = np.array(list(self._vocab.get(key, {})) + [None], dtype=object)
+            inverse = np.array([*list(self._vocab.get(key, {})), None], dtype=object)
             data[key] = inverse[np.where(codes < 0, len(inverse) - 1, codes)]
         return pd.DataFrame(data, index=range(self.n), columns=wanted)
 

@@ -1,0 +1,119 @@
+# netpolkit: `make lab` opens the course, `make test` checks everything.
+# Both create .venv and install the pinned versions themselves on a fresh machine (needs python3 >= 3.11).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The Python used to create .venv (override: make lab PYTHON=python3.12).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+EXTRAS := dev,notebooks,live,widgets
+
+# Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS="-m 'not notebook'"
+PYTEST_ARGS ?=
+# pytest-xdist workers (CI machines have 2 cores).
+PYTEST_WORKERS ?= 2
+START_NOTEBOOK := notebooks/00-start-here.ipynb
+
+.PHONY: help lab test lint format strip binder-check bench clean distclean check-python install
+
+help:
+	@echo "make lab           start JupyterLab on $(START_NOTEBOOK) (creates .venv on first use)"
+	@echo "make test          ruff, ruff format --check, lint-imports, pytest (creates .venv on first use)"
+	@echo "make lint          ruff check, ruff format --check, lint-imports"
+	@echo "make format        ruff format + ruff check --fix"
+	@echo "make strip         strip outputs and volatile metadata from notebooks/ and labs/"
+	@echo "make binder-check  build a fresh env from binder/ only and run $(START_NOTEBOOK) in it"
+	@echo "make bench         run benchmarks/bench_reachability.py"
+	@echo "make clean         remove caches and build output (keeps .venv; 'make distclean' removes it too)"
+
+# ----------------------------------------------------------------------------- environment
+
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: '$(PYTHON)' not found. netpolkit needs Python >= 3.11: install it, or run" \
+	       "make with PYTHON=/path/to/python3.11 (or newer)." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'):" \
+	       "netpolkit needs Python >= 3.11. Install a newer Python and run make with PYTHON=python3.11 (or newer)." >&2; \
+	  exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "error: $(PYTHON) cannot create virtual environments (module venv/ensurepip missing)." \
+	       "On Debian/Ubuntu: sudo apt-get install python3-venv" >&2; exit 1; }
+
+# Re-installs whenever pyproject.toml changes (new pins). Uses an existing .venv as it is.
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory check-python
+	@if [ ! -x $(PY) ]; then \
+	  echo "Creating $(VENV) with $$($(PYTHON) --version)"; \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[$(EXTRAS)]'
+	@touch $@
+
+install: $(STAMP)
+
+# ----------------------------------------------------------------------------- main commands
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS) $(START_NOTEBOOK)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+# pytest exits 5 when it collects no test; make stops on any non-zero status, so that fails too.
+test: lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# ----------------------------------------------------------------------------- helpers
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+strip: $(STAMP)
+	$(PY) tools/strip_notebooks.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_reachability.py
+
+# Builds what mybinder.org builds, as far as pip can: a FRESH virtualenv from binder/requirements.txt
+# only (not pyproject.toml, not .venv), then binder/postBuild, then runs the start notebook in it.
+# Uses the Python version named in binder/runtime.txt when that interpreter is on PATH.
+binder-check: check-python
+	@runtime=$$(sed -n 's/^python-//p' binder/runtime.txt); \
+	if command -v python$$runtime >/dev/null 2>&1; then bpy=python$$runtime; else bpy=$(PYTHON); \
+	  echo "binder-check: python$$runtime (binder/runtime.txt) not on PATH, using $(PYTHON) instead"; fi; \
+	tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/netpolkit-binder-check.XXXXXX"); \
+	echo "binder-check: [1/5] fresh virtualenv $$tmp/venv ($$($$bpy --version))"; \
+	$$bpy -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	echo "binder-check: [2/5] pip install -r binder/requirements.txt"; \
+	"$$tmp/venv/bin/python" -m pip install -r binder/requirements.txt; \
+	echo "binder-check: [3/5] bash binder/postBuild (with the fresh virtualenv first on PATH)"; \
+	PATH="$$tmp/venv/bin:$$PATH" VIRTUAL_ENV="$$tmp/venv" bash binder/postBuild; \
+	echo "binder-check: [4/5] pip check"; \
+	"$$tmp/venv/bin/python" -m pip check; \
+	echo "binder-check: [5/5] papermill $(START_NOTEBOOK) -> $$tmp/00-start-here.ipynb"; \
+	cd notebooks && PATH="$$tmp/venv/bin:$$PATH" MPLBACKEND=module://matplotlib_inline.backend_inline "$$tmp/venv/bin/papermill" \
+	  --kernel python3 --cwd . --no-progress-bar \
+	  00-start-here.ipynb "$$tmp/00-start-here.ipynb"; \
+	rm -rf "$$tmp/venv"; \
+	echo "binder-check: OK (executed notebook kept at $$tmp/00-start-here.ipynb)"
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache .hypothesis executed-notebooks
+	find . \( -path ./$(VENV) -o -path ./.git \) -prune -o \
+	  \( -name __pycache__ -o -name '*.egg-info' -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
