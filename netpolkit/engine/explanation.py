@@ -43,7 +43,8 @@ class SideDecision:
                 f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
             )
         if self.reason == END_OF_TIER:
-            return f"{side}: denied at the end of tier {self.tier}: selected by {', '.join(self.isolated_by)}, no rule decided"
+            by = ", ".join(self.isolated_by)
+            return f"{side}: denied at the end of tier {self.tier}: selected by {by}, no rule decided"
         return f"{side}: denied, isolated by {', '.join(self.isolated_by)} and no rule matched"
 
 
