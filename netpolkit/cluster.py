@@ -21,6 +21,7 @@ import pandas as pd
 from netpolkit.errors import PolicyError, Where
 from netpolkit.model import Namespace, Service, Workload, object_key, parse_object
 from netpolkit.model.document import Document
+from netpolkit.model.labels import check_label_key, check_label_value
 from netpolkit.model.ports import PortQuery
 from netpolkit.selectors import LabelTable
 
@@ -132,9 +133,7 @@ class Cluster:
         Service, NetworkPolicy (and the Calico kinds once their dialect is loaded); other kinds are skipped with a
         warning. Raises :class:`~netpolkit.PolicyError` on the first bad object; nothing is half-loaded.
         """
-        docs = [
-            o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)
-        ]
+        docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
         return cls.from_documents(docs, externals, replicas=replicas, default_namespace=default_namespace)
 
     @classmethod
@@ -148,7 +147,23 @@ class Cluster:
     ) -> Cluster:
         """Like :meth:`from_objects`, for Documents that remember their file (see ``netpolkit.io``)."""
         parsed, sources = _parse_all(documents, default_namespace, allow_replace=False)
-        return cls(parsed, externals, replicas=replicas, default_namespace=default_namespace, sources=sources)
+        cluster = cls(parsed, externals, replicas=replicas, default_namespace=default_namespace, sources=sources)
+        cluster._check_endpoint_ids()
+        return cluster
+
+    def _check_endpoint_ids(self) -> None:
+        """Two objects that would become the same endpoint id (a Pod and a workload of one name) are an error."""
+        seen: dict[str, Workload] = {}
+        for pod_id, workload, _ in self._pods:
+            if pod_id in seen:
+                first = self.source_of(seen[pod_id])
+                where = self.source_of(workload) or Where()
+                also = f" (also {seen[pod_id].kind} in {first.file}, document {first.document})" if first else ""
+                raise PolicyError(
+                    f"{workload.kind} {pod_id} would be the endpoint {pod_id!r} a second time{also}; rename one",
+                    where=where.with_obj(f"{workload.kind} {pod_id}"),
+                )
+            seen[pod_id] = workload
 
     def _replace(self, objects: dict, sources: dict) -> Cluster:
         return Cluster(
@@ -161,15 +176,11 @@ class Cluster:
 
     def apply(self, objects: Iterable[Mapping[str, Any] | Document], *, source: str = "<apply>") -> Cluster:
         """A new cluster with ``objects`` applied: one with the same kind/namespace/name replaces the old one."""
-        docs = [
-            o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)
-        ]
+        docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
         parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True)
         return self._replace({**self._objects, **parsed}, {**self._sources, **sources})
 
-    def delete(
-        self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None
-    ) -> Cluster:
+    def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
         """A new cluster without the object ``kind namespace/name`` (KeyError when there is none).
 
         Give ``api_version="projectcalico.org/v3"`` to delete a Calico NetworkPolicy rather than a Kubernetes one.
@@ -183,8 +194,19 @@ class Cluster:
 
     def label_namespace(self, name: str, labels: Mapping[str, str]) -> Cluster:
         """A new cluster where namespace ``name`` also carries ``labels`` (like ``kubectl label ns``)."""
+        problems = [
+            f"{k}: {p}"
+            for k, v in labels.items()
+            if (
+                p := (check_label_key(k) if isinstance(k, str) else "label keys must be strings")
+                or (check_label_value(v) if isinstance(v, str) else f"value must be a string, got {v!r}")
+            )
+        ]
+        if problems:
+            raise PolicyError("; ".join(problems), where=Where(obj=f"Namespace {name}"), path="metadata.labels")
         current = self.namespace_objects.get(name, Namespace(name, {"kubernetes.io/metadata.name": name}))
-        merged = Namespace(name, {**current.labels, **labels})
+        # The API server always keeps kubernetes.io/metadata.name equal to the namespace's name.
+        merged = Namespace(name, {**current.labels, **labels, "kubernetes.io/metadata.name": name})
         return self._replace({**self._objects, ("Namespace", "", name): merged}, self._sources)
 
     def with_externals(self, externals: Mapping[str, str]) -> Cluster:
@@ -213,9 +235,7 @@ class Cluster:
     def policy_objects(self) -> tuple[Any, ...]:
         """Every policy object (any dialect), in load order."""
         return tuple(
-            o
-            for o in self._objects.values()
-            if not isinstance(o, Namespace | Workload | Service) and o.kind != "Tier"
+            o for o in self._objects.values() if not isinstance(o, Namespace | Workload | Service) and o.kind != "Tier"
         )
 
     @cached_property
@@ -286,9 +306,7 @@ class Cluster:
             accounts.append("")
         duplicates = [i for i, n in Counter(ids).items() if n > 1]
         if duplicates:
-            raise PolicyError(
-                f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)"
-            )
+            raise PolicyError(f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)")
         return EndpointTable(
             ids=tuple(ids),
             is_pod=np.array([i < len(self._pods) for i in range(len(ids))], dtype=bool),
@@ -320,9 +338,7 @@ class Cluster:
                     "replicas": w.replicas,
                     "ip": str(ip),
                     "labels": dict(w.labels),
-                    "ports": tuple(
-                        f"{p.protocol}/{p.number}" + (f" ({p.name})" if p.name else "") for p in w.ports
-                    ),
+                    "ports": tuple(f"{p.protocol}/{p.number}" + (f" ({p.name})" if p.name else "") for p in w.ports),
                     "service_account": w.service_account,
                 }
             )
@@ -368,8 +384,7 @@ class Cluster:
         """Namespaces (index = name) with their labels and pod counts."""
         counts = Counter(w.namespace for _, w, _ in self._pods)
         rows = [
-            {"name": n, "labels": dict(ns.labels), "pods": counts.get(n, 0)}
-            for n, ns in self.namespace_objects.items()
+            {"name": n, "labels": dict(ns.labels), "pods": counts.get(n, 0)} for n, ns in self.namespace_objects.items()
         ]
         return pd.DataFrame(rows, columns=["name", "labels", "pods"]).set_index("name")
 
@@ -439,9 +454,7 @@ class Cluster:
             if w.namespace == svc.namespace and all(w.labels.get(k) == v for k, v in svc.selector.items())
         ]
 
-    def service_target(
-        self, service: str, port: int | str, protocol: str | None = None
-    ) -> tuple[str, PortQuery]:
+    def service_target(self, service: str, port: int | str, protocol: str | None = None) -> tuple[str, PortQuery]:
         """Translate ``Service:port`` to (a backing pod id, the pod port it reaches), as kube-proxy does.
 
         ``service`` is ``namespace/name``; ``port`` the Service port number or name. Policies see the pod port.
@@ -496,7 +509,9 @@ def _parse_all(documents: Iterable[Document], default_namespace: str, *, allow_r
             raise PolicyError(
                 f"duplicate {key[0]} {key[1] + '/' if key[1] else ''}{key[2]}: already defined in "
                 f"{first.file}, document {first.document}",
-                where=doc.where.with_obj(f"{key[0]} {key[2]}"),
+                where=doc.where.with_obj(
+                    f"{key[0].removeprefix('projectcalico.org/')} {key[1] + '/' if key[1] else ''}{key[2]}"
+                ),
             )
         parsed[key] = obj
         sources[key] = doc.where

@@ -72,25 +72,19 @@ Parser = Callable[[Reader, str, str], Any]
 _KINDS: dict[tuple[str, str], tuple[bool, Parser, bool]] = {}
 
 
-def register_kind(
-    api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool = True
-) -> None:
+def register_kind(api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool = True) -> None:
     """Teach :func:`parse_object` a kind (used by the policy dialect modules)."""
     _KINDS[(api_version, kind)] = (namespaced, parser, strict)
 
 
-register_kind(
-    "v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False
-)
+register_kind("v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False)
 register_kind("v1", "Service", parse_service, strict=False)
 register_kind("networking.k8s.io/v1", "NetworkPolicy", parse_network_policy)
 for _kind in WORKLOAD_KINDS:
     _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(
         _kind, "apps/v1"
     )
-    register_kind(
-        _group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False
-    )
+    register_kind(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
 
 
 def _register_calico() -> None:
@@ -123,11 +117,7 @@ def object_key(obj: Any) -> tuple[str, str, str]:
         return (obj.kind, obj.namespace, obj.name)
     if isinstance(obj, Service):
         return ("Service", obj.namespace, obj.name)
-    kind = (
-        obj.kind
-        if getattr(obj, "api_version", "") != "projectcalico.org/v3"
-        else f"projectcalico.org/{obj.kind}"
-    )
+    kind = obj.kind if getattr(obj, "api_version", "") != "projectcalico.org/v3" else f"projectcalico.org/{obj.kind}"
     return (kind, getattr(obj, "namespace", "") or "", obj.name)
 
 
@@ -145,18 +135,16 @@ def parse_object(obj: Any, where: Where, *, default_namespace: str = "default") 
     assert meta is not None
     name = meta.string("name", required=True)
     assert name is not None
-    where = where.with_obj(f"{kind} {name}")
-    doc, meta = Reader(obj, "", where), Reader(meta.data, "metadata", where)
-    if strict:
-        doc.only(("apiVersion", "kind", "metadata", "spec"), ignore=("status",))
-        meta.only(METADATA_FIELDS)
     namespace = ""
     if namespaced:
         namespace = meta.string("namespace", default=default_namespace) or default_namespace
-        if not _DNS_LABEL.match(namespace) or len(namespace) > 63:
-            meta.fail(f"{namespace!r} is not a valid namespace name (lowercase DNS label)", key="namespace")
-        where = where.with_obj(f"{kind} {namespace}/{name}")
-        doc, meta = Reader(obj, "", where), Reader(meta.data, "metadata", where)
+    where = where.with_obj(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}")
+    doc, meta = Reader(obj, "", where), Reader(meta.data, "metadata", where)
+    if namespaced and (not _DNS_LABEL.match(namespace) or len(namespace) > 63):
+        meta.fail(f"{namespace!r} is not a valid namespace name (lowercase DNS label)", key="namespace")
+    if strict:
+        doc.only(("apiVersion", "kind", "metadata", "spec"), ignore=("status",))
+        meta.only(METADATA_FIELDS)
     valid = _DNS_LABEL if kind == "Namespace" else _DNS_SUBDOMAIN
     if not valid.match(name) or len(name) > 253:
         meta.fail(f"{name!r} is not a valid name (lowercase letters, digits, '-' and '.')", key="name")

@@ -55,9 +55,7 @@ class EntityRule:
     def has_endpoint_selector(self) -> bool:
         """Whether the entity names endpoints by labels (so it can only match pods)."""
         return (
-            self.selector is not None
-            or self.service_account_selector is not None
-            or bool(self.service_account_names)
+            self.selector is not None or self.service_account_selector is not None or bool(self.service_account_names)
         )
 
 
@@ -238,9 +236,7 @@ def _protocol(reader: Reader, key: str) -> str | None:
         matches = [p for p in NAMED_PROTOCOLS if p.lower() == value.lower()]
         if matches:
             return matches[0]
-    reader.fail(
-        f"unknown protocol {value!r}; expected one of {', '.join(NAMED_PROTOCOLS)} or a number", key=key
-    )
+    reader.fail(f"unknown protocol {value!r}; expected one of {', '.join(NAMED_PROTOCOLS)} or a number", key=key)
 
 
 def _rule(reader: Reader) -> CalicoRule:
@@ -281,9 +277,7 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
     spec.only(allowed, ignore=("performanceHints",))
     for unsupported in ("doNotTrack", "preDNAT", "applyOnForward"):
         if spec.raw(unsupported):
-            spec.fail(
-                "host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported
-            )
+            spec.fail("host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported)
     order = spec.raw("order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, int | float)):
         spec.fail(f"expected a number, got {order!r}", key="order")

@@ -155,13 +155,13 @@ class Compare(_Keyed):
         if self.op not in _OPS:
             raise ValueError(f"unknown Calico selector operator {self.op!r}")
         is_set = self.op in _SET_OPS
-        values = (self.value,) if isinstance(self.value, str) else tuple(sorted(set(self.value)))
+        values = tuple(self.value) if is_set and not isinstance(self.value, str) else (self.value,)
         if is_set == isinstance(self.value, str) or not all(isinstance(v, str) for v in values):
             raise ValueError(f"{self.op!r} needs " + ("a tuple of strings" if is_set else "a string"))
         if any('"' in v and "'" in v for v in values):
             raise ValueError("a Calico selector string cannot contain both quote characters")
         if is_set:
-            object.__setattr__(self, "value", values)
+            object.__setattr__(self, "value", tuple(sorted(set(values))))
 
     def evaluate(self, frame: pd.DataFrame, *, namespaced: bool = True) -> np.ndarray:
         op = _OPS[self.op]
@@ -224,9 +224,7 @@ class _Binary(Selector):
     def __str__(self) -> str:
         # Left-associative: a left operand needs parentheses if it binds looser, a right one also if equal.
         left = _wrap(self.left, isinstance(self.left, _Binary) and self.left.precedence < self.precedence)
-        right = _wrap(
-            self.right, isinstance(self.right, _Binary) and self.right.precedence <= self.precedence
-        )
+        right = _wrap(self.right, isinstance(self.right, _Binary) and self.right.precedence <= self.precedence)
         return f"{left} {self.symbol} {right}"
 
 
@@ -252,7 +250,9 @@ class _Token(NamedTuple):
 
 
 _SPACE = " \t\r\n"
-_OPERATOR = re.compile(r"==|!=|(?:in|not\s*in|contains|starts\s*with|ends\s*with)(?![A-Za-z0-9_./-])")
+_OPERATOR = re.compile(
+    r"==|!=|(?:in|not[ \t\r\n]*in|contains|starts[ \t\r\n]*with|ends[ \t\r\n]*with)(?![A-Za-z0-9_./-])"
+)
 _PUNCTUATION = ("==", "!=", "&&", "||", "!", "(", ")", "{", "}", ",")
 _SPELLINGS = {op.replace(" ", ""): op for op in _OPS}  # "notin" -> "not in"; Calico accepts both
 
@@ -274,7 +274,7 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("string", text[i + 1 : end], i, text[i : end + 1]))
             i = end + 1
         elif tokens and tokens[-1].kind == "word" and (match := _OPERATOR.match(text, i)):
-            op = _SPELLINGS[re.sub(r"\s+", "", match.group())]
+            op = _SPELLINGS[re.sub(r"[ \t\r\n]+", "", match.group())]
             tokens.append(_Token("op", op, i, match.group()))
             i = match.end()
         elif word := _KEY.match(text, i):

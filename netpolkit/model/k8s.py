@@ -132,7 +132,7 @@ def parse_network_policy(doc: Reader, namespace: str, name: str) -> NetworkPolic
     ingress = tuple(_parse_rule(r, "from") for r in spec.children("ingress") or ())
     egress = tuple(_parse_rule(r, "to") for r in spec.children("egress") or ())
     types_raw = spec.list("policyTypes")
-    if types_raw is None:
+    if not types_raw:  # missing or [] (an empty list is omitted on the wire, so the API server defaults it)
         # Kubernetes' defaulting: Ingress always, Egress only for a non-empty egress list.
         policy_types: tuple[str, ...] = ("Ingress", "Egress") if egress else ("Ingress",)
     else:
@@ -191,9 +191,7 @@ def _parse_ip_block(block: Reader) -> IPBlock:
 
 def _parse_cidr(reader: Reader, key: str, text: str) -> IPNetwork:
     if "/" not in text:
-        reader.fail(
-            f"{text!r} is not a CIDR (expected an address with a prefix length, e.g. 10.0.0.0/16)", key=key
-        )
+        reader.fail(f"{text!r} is not a CIDR (expected an address with a prefix length, e.g. 10.0.0.0/16)", key=key)
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError as exc:

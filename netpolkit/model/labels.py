@@ -21,9 +21,7 @@ def check_label_key(key: str) -> str | None:
     if "/" in key and not prefix:
         return "label key has an empty prefix"
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        return (
-            f"label key prefix {prefix!r} must be a DNS subdomain (lowercase, dots, at most 253 characters)"
-        )
+        return f"label key prefix {prefix!r} must be a DNS subdomain (lowercase, dots, at most 253 characters)"
     if not name or len(name) > 63 or not _NAME.match(name):
         return (
             f"label key name {name!r} must be 1-63 characters of letters, digits, '-', '_' or '.', "
@@ -121,9 +119,7 @@ def parse_label_selector(reader: Reader) -> LabelSelector:
             expr.fail(problem, key="key")
         operator = expr.string("operator", required=True)
         if operator not in OPERATORS:
-            expr.fail(
-                f"unknown operator {operator!r}; expected one of: {', '.join(OPERATORS)}", key="operator"
-            )
+            expr.fail(f"unknown operator {operator!r}; expected one of: {', '.join(OPERATORS)}", key="operator")
         raw_values = expr.list("values")
         values: list[str] = []
         for i, value in enumerate(raw_values or ()):

@@ -151,11 +151,7 @@ def parse_workload(doc: Reader, kind: str, namespace: str, name: str) -> Workloa
             status.fail(f"{ip!r} is not an IP address", key="podIP")
     account = spec.string("serviceAccountName") or spec.string("serviceAccount") or "default"
     owners = doc.child("metadata").raw("ownerReferences", [])  # type: ignore[union-attr]
-    controlled = (
-        any(isinstance(o, dict) and o.get("controller") for o in owners)
-        if isinstance(owners, list)
-        else False
-    )
+    controlled = any(isinstance(o, dict) and o.get("controller") for o in owners) if isinstance(owners, list) else False
     return Workload(
         kind,
         namespace,
@@ -177,9 +173,7 @@ def _parse_container_port(port: Reader) -> ContainerPort:
         port.fail(f"must be 1-65535, got {number}", key="containerPort")
     protocol = port.string("protocol", default="TCP")
     if protocol not in PROTOCOLS:
-        port.fail(
-            f"unsupported protocol {protocol!r}; expected one of: {', '.join(PROTOCOLS)}", key="protocol"
-        )
+        port.fail(f"unsupported protocol {protocol!r}; expected one of: {', '.join(PROTOCOLS)}", key="protocol")
     name = port.string("name", default="")
     assert name is not None and protocol is not None
     if name and (problem := check_port_name(name)):
