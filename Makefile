@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 START_NOTEBOOK := notebooks/00-start-here.ipynb
 
-.PHONY: help lab test lint format strip binder-check bench clean distclean check-python install
+.PHONY: help lab test lint format strip binder-check bench picture clean distclean check-python install
 
 help:
 	@echo "make lab           start JupyterLab on $(START_NOTEBOOK) (creates .venv on first use)"
@@ -82,6 +82,9 @@ format: $(STAMP)
 
 strip: $(STAMP)
 	$(PY) tools/strip_notebooks.py
+
+picture: $(STAMP)
+	$(PY) tools/readme_picture.py docs/heatmap.png
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_reachability.py
