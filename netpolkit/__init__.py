@@ -1,7 +1,7 @@
 """netpolkit: who can reach whom in a Kubernetes cluster, and why.
 
 >>> import netpolkit as npk
->>> cluster = npk.load("manifests/aks/")                    # doctest: +SKIP
+>>> cluster = npk.load("manifests/aks/00-baseline.yaml", "manifests/aks/01-deny-all.yaml")  # doctest: +SKIP
 >>> reach = npk.reachability(cluster, ports=["TCP/80"])      # doctest: +SKIP
 >>> reach.explain("yournamespace/web", "yournamespace/api", "TCP/3000")  # doctest: +SKIP
 """
