@@ -32,8 +32,6 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def explain(
-    cluster: Cluster, src: str, dst: str, port: str, profile: str | Profile = "upstream"
-) -> Explanation:
+def explain(cluster: Cluster, src: str, dst: str, port: str, profile: str | Profile = "upstream") -> Explanation:
     """Why ``src -> dst`` on ``port`` is allowed or blocked in ``cluster`` (the deciding policy and rule per side)."""
     return Reachability(cluster, get_profile(profile)).explain(src, dst, port)

@@ -195,12 +195,9 @@ def _parser() -> argparse.ArgumentParser:
         "--engine",
         choices=ENGINES,
         default="vectorized",
-        help="evaluator: 'vectorized' (default, fast) or 'reference' (per pair, slow, the oracle); "
-        "same results",
+        help="evaluator: 'vectorized' (default, fast) or 'reference' (per pair, slow, the oracle); same results",
     )
-    matrix.add_argument(
-        "--ascii", action="store_true", help="table: print Y and - instead of a check mark and a dot"
-    )
+    matrix.add_argument("--ascii", action="store_true", help="table: print Y and - instead of a check mark and a dot")
     matrix.set_defaults(run=_run_matrix)
 
     explain = commands.add_parser(
@@ -227,8 +224,7 @@ def _parser() -> argparse.ArgumentParser:
         "--port",
         required=True,
         metavar="PORT",
-        help="destination pod port, 'TCP/80', 'udp/53' or '80' (TCP); the containerPort, not the "
-        "Service port",
+        help="destination pod port, 'TCP/80', 'udp/53' or '80' (TCP); the containerPort, not the Service port",
     )
     explain.set_defaults(run=_run_explain)
 
@@ -281,9 +277,7 @@ def _parse_ports(specs: Sequence[str]) -> list[PortQuery]:
             try:
                 ports.append(PortQuery.parse(part))
             except ValueError as exc:
-                raise ValueError(
-                    f"--port {part.strip()!r}: {exc} (expected e.g. TCP/80, udp/53 or 80)"
-                ) from None
+                raise ValueError(f"--port {part.strip()!r}: {exc} (expected e.g. TCP/80, udp/53 or 80)") from None
     return list(dict.fromkeys(ports))
 
 
@@ -312,8 +306,7 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         ports = cluster.declared_ports()
         if not ports:
             raise ValueError(
-                "no pod declares a containerPort, so there is no default port: "
-                "pass --port, e.g. --port TCP/80"
+                "no pod declares a containerPort, so there is no default port: pass --port, e.g. --port TCP/80"
             )
     keep = _select_namespaces(cluster, args.namespace)
     reach = reachability(cluster, ports=ports, profile=_profile_name(args), engine=args.engine)
@@ -335,11 +328,7 @@ def _select_namespaces(cluster: Cluster, namespaces: Sequence[str]) -> list[str]
     for ns in namespaces:
         if ns not in known:
             close = difflib.get_close_matches(ns, sorted(known), n=3)
-            hint = (
-                f"; did you mean {', '.join(close)}?"
-                if close
-                else f"; namespaces: {', '.join(sorted(known))}"
-            )
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; namespaces: {', '.join(sorted(known))}"
             raise ValueError(f"--namespace {ns!r}: no such namespace in these manifests{hint}")
     keep = list(endpoints.index[endpoints["namespace"].isin(namespaces)])
     if not keep:
@@ -362,8 +351,7 @@ def _write_json(reach: Reachability, keep: Sequence[str], out: TextIO) -> None:
     for port in reach.ports:
         values = reach.frame(port).loc[keep, keep].to_numpy()
         ports[port] = {
-            src: {dst: bool(v) for dst, v in zip(keep, row, strict=True)}
-            for src, row in zip(keep, values, strict=True)
+            src: {dst: bool(v) for dst, v in zip(keep, row, strict=True)} for src, row in zip(keep, values, strict=True)
         }
     doc = {"profile": reach.profile.name, "endpoints": list(keep), "ports": ports}
     json.dump(doc, out, indent=2)
@@ -488,9 +476,7 @@ def _read_expect_file(path: str, stdin: TextIO) -> _ExpectFile:
         problem = getattr(exc, "problem", None) or str(exc)
         raise PolicyError(f"{line}invalid YAML: {problem}", where=where) from None
     if not isinstance(data, Mapping):
-        raise PolicyError(
-            "expected a mapping with an 'expect:' list of {from, to, port, allowed}", where=where
-        )
+        raise PolicyError("expected a mapping with an 'expect:' list of {from, to, port, allowed}", where=where)
     top = Reader(data, "", where)
     top.only(EXPECT_FILE_FIELDS)
     profile = top.string("profile")
@@ -549,9 +535,7 @@ def _run_check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             try:
                 endpoints.append(reach.endpoint_id(endpoint))
             except KeyError as exc:
-                raise PolicyError(
-                    _message(exc), where=Where(spec.name), path=f"expect[{exp.index}].{field}"
-                ) from None
+                raise PolicyError(_message(exc), where=Where(spec.name), path=f"expect[{exp.index}].{field}") from None
         src, dst = endpoints
         got = reach.allowed(src, dst, exp.port)
         if got == exp.allowed:

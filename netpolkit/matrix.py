@@ -49,9 +49,7 @@ def reachability(
     if ports is None:
         queries = cluster.declared_ports()
         if not queries:
-            raise ValueError(
-                "no pod of this cluster declares a container port: pass ports=, e.g. ports=['TCP/80']"
-            )
+            raise ValueError("no pod of this cluster declares a container port: pass ports=, e.g. ports=['TCP/80']")
     elif isinstance(ports, str | int | PortQuery):
         queries = [PortQuery.parse(ports)]
     else:
@@ -132,9 +130,7 @@ class Reachability:
 
     def frame(self, port: PortLike | None = None) -> pd.DataFrame:
         """Boolean DataFrame for one port: index = source ids, columns = destination ids."""
-        return pd.DataFrame(
-            self.array(port), index=self._ids, columns=self._ids.rename("destination"), copy=False
-        )
+        return pd.DataFrame(self.array(port), index=self._ids, columns=self._ids.rename("destination"), copy=False)
 
     def allowed(self, src: str, dst: str, port: PortLike) -> bool:
         """Whether ``src`` may open a connection to ``dst`` on ``port`` (the destination pod port)."""
@@ -164,9 +160,7 @@ class Reachability:
 
     @cached_property
     def _reference(self) -> ReferenceEngine:
-        return ReferenceEngine(
-            self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects
-        )
+        return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects)
 
     def explain(self, src: str, dst: str, port: PortLike) -> Explanation:
         """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side."""

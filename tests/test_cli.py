@@ -49,9 +49,7 @@ def test_matrix_table(capsys):
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert "✓ allowed" in lines[0] and "· blocked" in lines[0] and "rows: sources" in lines[0]
-    assert (
-        "TCP/8080  (5 of 16 pairs allowed)" in lines
-    )  # monitoring has no policy: everyone reaches prometheus
+    assert "TCP/8080  (5 of 16 pairs allowed)" in lines  # monitoring has no policy: everyone reaches prometheus
     assert "TCP/9100  (7 of 16 pairs allowed)" in lines
     block = lines[lines.index("TCP/8080  (5 of 16 pairs allowed)") + 1 :]
     assert block[0].split() == ["prometheus", "api", "db", "web"]  # short headers
@@ -124,10 +122,7 @@ def test_matrix_default_ports_are_declared_container_ports(capsys):
 
 
 def test_matrix_engines_agree(capsys):
-    outputs = [
-        run(capsys, "matrix", CLUSTER, "--format", "csv", "--engine", e)[1]
-        for e in ("vectorized", "reference")
-    ]
+    outputs = [run(capsys, "matrix", CLUSTER, "--format", "csv", "--engine", e)[1] for e in ("vectorized", "reference")]
     assert outputs[0] == outputs[1]
 
 
@@ -150,15 +145,11 @@ def test_matrix_reads_stdin(capsys, monkeypatch):
 
 
 def test_explain_names_the_deciding_policy(capsys):
-    code, out, _ = run(
-        capsys, "explain", CLUSTER, "--from", "shop/web", "--to", "shop/api", "--port", "TCP/8080"
-    )
+    code, out, _ = run(capsys, "explain", CLUSTER, "--from", "shop/web", "--to", "shop/api", "--port", "TCP/8080")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "shop/web -> shop/api on TCP/8080: ALLOWED"
-    assert "NetworkPolicy shop/allow-web-to-api" in lines[2] and lines[2].lstrip().startswith(
-        "ingress of shop/api"
-    )
+    assert "NetworkPolicy shop/allow-web-to-api" in lines[2] and lines[2].lstrip().startswith("ingress of shop/api")
 
 
 def test_explain_blocked_still_exits_0(capsys):
@@ -169,9 +160,7 @@ def test_explain_blocked_still_exits_0(capsys):
 
 
 def test_explain_unknown_endpoint_suggests(capsys):
-    code, out, err = run(
-        capsys, "explain", CLUSTER, "--from", "shop/wbe", "--to", "shop/db", "--port", "5432"
-    )
+    code, out, err = run(capsys, "explain", CLUSTER, "--from", "shop/wbe", "--to", "shop/db", "--port", "5432")
     assert code == 2 and out == ""
     line = one_error_line(err)
     assert "shop/wbe" in line and "did you mean shop/web" in line
@@ -200,18 +189,14 @@ def test_check_fails_with_reasons(capsys):
     assert lines[-1] == "1 passed, 2 failed"
     assert lines[0] == "FAIL shop/web -> shop/db TCP/5432: expected allowed, got blocked"
     assert lines[1] == "  egress of shop/web: allowed, no policy selects it for egress (not isolated)"
-    assert lines[2].startswith(
-        "  ingress of shop/db: denied, isolated by NetworkPolicy shop/default-deny-ingress"
-    )
+    assert lines[2].startswith("  ingress of shop/db: denied, isolated by NetworkPolicy shop/default-deny-ingress")
     # the file's externals define "internet"
     assert lines[3] == "FAIL external/internet -> shop/web TCP/80: expected allowed, got blocked"
 
 
 def test_check_profile_from_command_line_wins(capsys, tmp_path):
     expect = tmp_path / "self.yaml"
-    expect.write_text(
-        "profile: cilium\nexpect:\n  - {from: shop/api, to: shop/api, port: 8080, allowed: true}\n"
-    )
+    expect.write_text("profile: cilium\nexpect:\n  - {from: shop/api, to: shop/api, port: 8080, allowed: true}\n")
     assert run(capsys, "check", CLUSTER, "--expect", str(expect))[0] == 0
     code, out, _ = run(capsys, "check", CLUSTER, "--expect", str(expect), "--profile", "upstream")
     assert code == 1 and out.splitlines()[-1] == "0 passed, 1 failed"

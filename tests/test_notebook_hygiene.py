@@ -30,11 +30,7 @@ def _params() -> list:
 def _problems(nb: dict) -> list[str]:
     problems = []
     code_cells = [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
-    dirty = [
-        i
-        for i, cell in enumerate(code_cells)
-        if cell.get("outputs") or cell.get("execution_count") is not None
-    ]
+    dirty = [i for i, cell in enumerate(code_cells) if cell.get("outputs") or cell.get("execution_count") is not None]
     if dirty:
         problems.append(f"code cells {dirty} carry outputs or an execution_count: run `make strip`")
     if not code_cells:

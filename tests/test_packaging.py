@@ -64,9 +64,7 @@ def test_binder_and_pyproject_pin_the_same_versions() -> None:
 
 def test_binder_installs_everything_a_participant_needs() -> None:
     missing = sorted(_participant_pins().keys() - _binder_pins().keys())
-    assert not missing, (
-        f"binder/requirements.txt lacks {missing} (runtime deps + {PARTICIPANT_EXTRAS} extras)"
-    )
+    assert not missing, f"binder/requirements.txt lacks {missing} (runtime deps + {PARTICIPANT_EXTRAS} extras)"
 
 
 def test_binder_runtime_matches_requires_python() -> None:

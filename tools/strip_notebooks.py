@@ -71,12 +71,8 @@ def process(path: Path, check: bool) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "paths", nargs="*", type=Path, help="notebooks or folders (default: notebooks/ labs/)"
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="only list notebooks that need stripping; exit 1"
-    )
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks or folders (default: notebooks/ labs/)")
+    parser.add_argument("--check", action="store_true", help="only list notebooks that need stripping; exit 1")
     args = parser.parse_args(argv)
 
     paths = args.paths or [ROOT / folder for folder in DEFAULT_FOLDERS]
@@ -85,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = nb.resolve().relative_to(ROOT) if nb.resolve().is_relative_to(ROOT) else nb
         print(f"{'needs stripping' if args.check else 'stripped'}: {shown}")
     if args.check and dirty:
-        print(
-            f"{len(dirty)} notebook(s) carry outputs or volatile metadata: run `make strip`.", file=sys.stderr
-        )
+        print(f"{len(dirty)} notebook(s) carry outputs or volatile metadata: run `make strip`.", file=sys.stderr)
         return 1
     return 0
 

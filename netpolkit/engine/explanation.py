@@ -39,9 +39,7 @@ class SideDecision:
             tier = f" (tier {self.tier})" if self.tier else ""
             return f"{side}: {verb} by {self.policy}{tier}, {self.direction} rule {self.rule}"
         if self.reason == PASSED:
-            return (
-                f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
-            )
+            return f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
         if self.reason == END_OF_TIER:
             by = ", ".join(self.isolated_by)
             return f"{side}: denied at the end of tier {self.tier}: selected by {by}, no rule decided"

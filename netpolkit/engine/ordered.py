@@ -87,9 +87,7 @@ class OrderedEngine:
         t = self.table
         out = np.ones(self.n, dtype=bool)
         if entity.service_account_names:
-            out &= t.is_pod & np.isin(
-                np.array(t.service_accounts, dtype=object), list(entity.service_account_names)
-            )
+            out &= t.is_pod & np.isin(np.array(t.service_accounts, dtype=object), list(entity.service_account_names))
         if entity.service_account_selector is not None:
             out &= t.is_pod & self.accounts(entity.service_account_selector)
         if entity.selector is not None:
@@ -182,9 +180,7 @@ class OrderedEngine:
         """Verdicts for every pair on one port, as classes."""
         ingress, egress = self._slots("Ingress", query), self._slots("Egress", query)
         src_rep, src_class = unique_columns(np.concatenate([ingress.peer, egress.local, egress.tier_selects]))
-        dst_rep, dst_class = unique_columns(
-            np.concatenate([ingress.local, egress.peer, ingress.tier_selects])
-        )
+        dst_rep, dst_class = unique_columns(np.concatenate([ingress.local, egress.peer, ingress.tier_selects]))
         ingress_ok = _first_match(ingress, dst_rep, src_rep).T
         egress_ok = _first_match(egress, src_rep, dst_rep)
         return ClassVerdict(

@@ -73,9 +73,7 @@ class ReferenceEngine:
             ):
                 return False
             account = policy.service_account_selector
-            if account is not None and not account.matches(
-                {"projectcalico.org/name": self.table.service_accounts[e]}
-            ):
+            if account is not None and not account.matches({"projectcalico.org/name": self.table.service_accounts[e]}):
                 return False
             return policy.selector.matches(self.calico_labels(e))
         return self.namespace_of(e) == policy.namespace and policy.pod_selector.matches(self.table.labels[e])
@@ -146,25 +144,20 @@ class ReferenceEngine:
             return False
         return not (entity.not_selector is not None and is_pod and entity.not_selector.matches(labels))
 
-    def calico_ports_match(
-        self, entity: EntityRule, protocol: str | None, dst: int, query: PortQuery
-    ) -> bool:
+    def calico_ports_match(self, entity: EntityRule, protocol: str | None, dst: int, query: PortQuery) -> bool:
         """Destination ``ports``/``notPorts``: numbers, ranges, or names resolved against the destination."""
 
         def hit(ports: tuple) -> bool:
             named = self.table.named_ports[dst]
             return any(
-                named.get((p.name, protocol)) == query.port if p.name else p.low <= query.port <= p.high
-                for p in ports
+                named.get((p.name, protocol)) == query.port if p.name else p.low <= query.port <= p.high for p in ports
             )
 
         if entity.ports and not hit(entity.ports):
             return False
         return not (entity.not_ports and hit(entity.not_ports))
 
-    def calico_rule_matches(
-        self, rule: CalicoRule, policy: CalicoPolicy, src: int, dst: int, query: PortQuery
-    ) -> bool:
+    def calico_rule_matches(self, rule: CalicoRule, policy: CalicoPolicy, src: int, dst: int, query: PortQuery) -> bool:
         """Protocol, source, destination and destination ports of one Calico rule."""
         if rule.protocol is not None and rule.protocol != query.protocol:
             return False
@@ -178,17 +171,13 @@ class ReferenceEngine:
             and self.calico_ports_match(rule.destination, rule.protocol, dst, query)
         )
 
-    def action_of(
-        self, policy: Any, rule: Any, src: int, dst: int, peer: int, query: PortQuery
-    ) -> str | None:
+    def action_of(self, policy: Any, rule: Any, src: int, dst: int, peer: int, query: PortQuery) -> str | None:
         """The rule's action when it matches the packet (Kubernetes rules only ever allow), else None."""
         if isinstance(policy, CalicoPolicy):
             return rule.action if self.calico_rule_matches(rule, policy, src, dst, query) else None
         return "Allow" if self.rule_matches(rule, policy, peer, dst, query) else None
 
-    def ordered_side(
-        self, direction: str, endpoint: int, src: int, dst: int, query: PortQuery
-    ) -> SideDecision:
+    def ordered_side(self, direction: str, endpoint: int, src: int, dst: int, query: PortQuery) -> SideDecision:
         """Calico: tiers in order; in each, selecting policies by order then name; the first matching rule
         decides (Log goes on, Pass jumps to the next tier); a tier that selected the endpoint denies at its end."""
         name, label = self.table.ids[endpoint], direction.lower()
@@ -250,9 +239,7 @@ class ReferenceEngine:
                 f"(policy alone would say {'allowed' if allowed else 'blocked'})"
             )
             allowed = True
-        return Explanation(
-            self.table.ids[src], self.table.ids[dst], str(query), allowed, egress, ingress, note
-        )
+        return Explanation(self.table.ids[src], self.table.ids[dst], str(query), allowed, egress, ingress, note)
 
     def allowed(self, src: int, dst: int, query: PortQuery) -> bool:
         """The verdict for one pair."""

@@ -101,9 +101,7 @@ class VectorizedEngine:
         self._named: dict[tuple[str, str, int], np.ndarray] = {}
         ns_code = {n: i for i, n in enumerate(table.namespaces)}
         selects = [
-            table.is_pod
-            & (table.namespace_index == ns_code[p.namespace])
-            & self.pod_selectors(p.pod_selector)
+            table.is_pod & (table.namespace_index == ns_code[p.namespace]) & self.pod_selectors(p.pod_selector)
             for p in self.policies
         ]
         self.selects = np.array(selects, dtype=bool).reshape(len(self.policies), self.n)
@@ -169,15 +167,11 @@ class VectorizedEngine:
         key = (name, protocol, number)
         hit = self._named.get(key)
         if hit is None:
-            hit = np.array(
-                [ports.get((name, protocol)) == number for ports in self.table.named_ports], dtype=bool
-            )
+            hit = np.array([ports.get((name, protocol)) == number for ports in self.table.named_ports], dtype=bool)
             self._named[key] = hit
         return hit
 
-    def _port_rows(
-        self, specs: tuple[tuple[PortSpec, ...], ...], query: PortQuery, base: np.ndarray
-    ) -> np.ndarray:
+    def _port_rows(self, specs: tuple[tuple[PortSpec, ...], ...], query: PortQuery, base: np.ndarray) -> np.ndarray:
         """``base`` (rules, endpoints) AND whether each rule's ports admit ``query`` at each destination."""
         constant = np.zeros(len(specs), dtype=bool)
         named: dict[int, np.ndarray] = {}

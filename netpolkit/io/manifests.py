@@ -50,9 +50,7 @@ def read_text(text: str, name: str = "<text>") -> list[Document]:
             continue
         where = Where(name, index)
         if not isinstance(obj, Mapping):
-            raise PolicyError(
-                f"expected a Kubernetes object (a mapping), got {type(obj).__name__}", where=where
-            )
+            raise PolicyError(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}", where=where)
         kind = obj.get("kind")
         if isinstance(kind, str) and kind.endswith("List") and "items" in obj:
             items = obj.get("items") or []
