@@ -147,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
         help="'one' (default): each workload is one endpoint named after it (shop/api); 'all': one endpoint "
         "per replica (shop/api-0, shop/api-1, ...)",
     )
+    inputs.add_argument(
+        "--in-order",
+        action="store_true",
+        help="apply the files in order: a later object with the same kind/namespace/name replaces an earlier one "
+        "(e.g. a tutorial folder such as manifests/aks/ gives its final state); without it a duplicate is an error",
+    )
 
     matrix = commands.add_parser(
         "matrix",
@@ -281,7 +287,9 @@ def _parse_ports(specs: Sequence[str]) -> list[PortQuery]:
     return list(dict.fromkeys(ports))
 
 
-def _load(paths: Sequence[str], externals: Mapping[str, str], replicas: str, stdin: TextIO) -> Cluster:
+def _load(
+    paths: Sequence[str], externals: Mapping[str, str], replicas: str, stdin: TextIO, in_order: bool = False
+) -> Cluster:
     """Like :func:`netpolkit.load`, where the path ``-`` reads standard input."""
     docs: list[Document] = []
     for path in paths:
@@ -289,7 +297,7 @@ def _load(paths: Sequence[str], externals: Mapping[str, str], replicas: str, std
             docs.extend(read_text(stdin.read(), "<stdin>"))
         else:
             docs.extend(read_documents(path))
-    return Cluster.from_documents(docs, externals, replicas=replicas)
+    return Cluster.from_documents(docs, externals, replicas=replicas, replace=in_order)
 
 
 def _profile_name(args: argparse.Namespace, default: str | None = None) -> str:
@@ -301,7 +309,7 @@ def _profile_name(args: argparse.Namespace, default: str | None = None) -> str:
 
 def _run_matrix(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     ports = _parse_ports(args.port)
-    cluster = _load(args.paths, _parse_externals(args.external), args.replicas, stdin)
+    cluster = _load(args.paths, _parse_externals(args.external), args.replicas, stdin, args.in_order)
     if not ports:
         ports = cluster.declared_ports()
         if not ports:
@@ -429,7 +437,7 @@ def _run_explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if len(ports) != 1:
         raise ValueError(f"--port {args.port!r}: explain takes one port")
     port = ports[0]
-    cluster = _load(args.paths, _parse_externals(args.external), args.replicas, stdin)
+    cluster = _load(args.paths, _parse_externals(args.external), args.replicas, stdin, args.in_order)
     # explain needs only the per-pair reference evaluator: no matrix is computed
     reach = Reachability(cluster, get_profile(_profile_name(args)))
     out.write(f"{reach.explain(args.src, args.dst, port)}\n")
@@ -525,7 +533,7 @@ def _verdict(allowed: bool) -> str:
 def _run_check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     spec = _read_expect_file(args.expect, stdin)
     externals = {**spec.externals, **_parse_externals(args.external)}
-    cluster = _load(args.paths, externals, args.replicas, stdin)
+    cluster = _load(args.paths, externals, args.replicas, stdin, args.in_order)
     ports = list(dict.fromkeys(e.port for e in spec.expectations))
     reach = reachability(cluster, ports=ports, profile=_profile_name(args, spec.profile))
     failed = 0

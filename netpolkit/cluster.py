@@ -144,9 +144,14 @@ class Cluster:
         *,
         replicas: str = "one",
         default_namespace: str = "default",
+        replace: bool = False,
     ) -> Cluster:
-        """Like :meth:`from_objects`, for Documents that remember their file (see ``netpolkit.io``)."""
-        parsed, sources = _parse_all(documents, default_namespace, allow_replace=False)
+        """Like :meth:`from_objects`, for Documents that remember their file (see ``netpolkit.io``).
+
+        ``replace=True``: a later object with the same kind/namespace/name replaces an earlier one, as applying the
+        documents in order would; otherwise such a duplicate is an error.
+        """
+        parsed, sources = _parse_all(documents, default_namespace, allow_replace=replace)
         cluster = cls(parsed, externals, replicas=replicas, default_namespace=default_namespace, sources=sources)
         cluster._check_endpoint_ids()
         return cluster
@@ -508,7 +513,8 @@ def _parse_all(documents: Iterable[Document], default_namespace: str, *, allow_r
             first = sources[key]
             raise PolicyError(
                 f"duplicate {key[0]} {key[1] + '/' if key[1] else ''}{key[2]}: already defined in "
-                f"{first.file}, document {first.document}",
+                f"{first.file}, document {first.document} (to apply files in order, load with replace=True; "
+                "CLI: --in-order)",
                 where=doc.where.with_obj(
                     f"{key[0].removeprefix('projectcalico.org/')} {key[1] + '/' if key[1] else ''}{key[2]}"
                 ),

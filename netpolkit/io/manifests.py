@@ -52,6 +52,8 @@ def read_text(text: str, name: str = "<text>") -> list[Document]:
         if not isinstance(obj, Mapping):
             raise PolicyError(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}", where=where)
         kind = obj.get("kind")
+        if kind is None and str(obj.get("schema", "")).startswith("netpolkit-"):
+            continue  # netpolkit's own data files (tutorial.yaml, lab.yaml) live beside manifests
         if isinstance(kind, str) and kind.endswith("List") and "items" in obj:
             items = obj.get("items") or []
             if not isinstance(items, list):
@@ -80,13 +82,18 @@ def load(
     externals: Mapping[str, str] | None = None,
     replicas: str = "one",
     default_namespace: str = "default",
+    replace: bool = False,
 ) -> Cluster:
     """Load manifests or ``kubectl get ... -o yaml|json`` exports into a :class:`Cluster`.
 
     ``externals`` names external endpoints (``{"internet": "203.0.113.10"}``); ``replicas="all"`` expands each
-    workload into one pod per replica. Raises :class:`PolicyError` on the first bad object; nothing half-loaded.
+    workload into one pod per replica. ``replace=True`` applies the documents in order (a later object with the same
+    kind/namespace/name replaces an earlier one), e.g. to load a tutorial folder as its final state.
+    Raises :class:`PolicyError` on the first bad object; nothing half-loaded.
     """
     if not paths:
         raise ValueError("load() needs at least one file or folder")
     docs: Iterable[Document] = read_documents(*paths)
-    return Cluster.from_documents(docs, externals, replicas=replicas, default_namespace=default_namespace)
+    return Cluster.from_documents(
+        docs, externals, replicas=replicas, default_namespace=default_namespace, replace=replace
+    )
