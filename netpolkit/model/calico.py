@@ -240,12 +240,12 @@ def _protocol(reader: Reader, key: str) -> str | None:
 
 
 def _rule(reader: Reader) -> CalicoRule:
+    if reader.has("http"):
+        reader.fail("http (L7) rules are not modelled by netpolkit (not supported yet)", key="http")
     reader.only(
         ("action", "protocol", "notProtocol", "source", "destination", "ipVersion"),
         ignore=("icmp", "notICMP", "metadata"),
     )
-    if reader.has("http"):
-        reader.fail("http (L7) rules are not modelled by netpolkit (not supported yet)", key="http")
     action = reader.string("action", required=True)
     if action not in ACTIONS:
         hint = [a for a in ACTIONS if a.lower() == str(action).lower()]
