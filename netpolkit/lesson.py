@@ -1,0 +1,246 @@
+"""Small presentation helpers shared by the tutorial notebooks (``notebooks/01-...`` to ``04-...``).
+
+Each notebook step is a handful of one-line calls, so that no course logic lives in a notebook::
+
+    >>> from netpolkit import lesson
+    >>> from netpolkit.course import Tutorial
+    >>> aks = Tutorial.load("aks")                                    # doctest: +SKIP
+    >>> lesson.show_manifest(aks.step("s1-deny-all"))                 # doctest: +SKIP
+    >>> lesson.step_heatmaps(aks, "s1-deny-all", "TCP/80")            # doctest: +SKIP
+    >>> lesson.expectations_table(aks, "s1-deny-all")                 # doctest: +SKIP
+    >>> lesson.assert_step(aks, "s1-deny-all")                        # doctest: +SKIP
+
+Results are cached per (tutorial, step, profile), so a notebook computes each step once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import lru_cache
+
+import pandas as pd
+
+from netpolkit.cluster import Cluster
+from netpolkit.course import Step, Tutorial, Variant, check_step, reachability_for
+from netpolkit.engine.ordering import policy_position
+from netpolkit.matrix import Reachability, reachability
+
+__all__ = [
+    "assert_step",
+    "expectations_table",
+    "explain",
+    "live_heatmap",
+    "load",
+    "policy_order",
+    "previous_id",
+    "profile_differences",
+    "reach",
+    "show_manifest",
+    "show_pitfalls",
+    "step_heatmaps",
+]
+
+OK, WRONG = "✓", "✗"
+
+
+def _display(obj) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
+def _markdown(text: str) -> None:
+    from IPython.display import Markdown
+
+    _display(Markdown(text))
+
+
+def load(tutorial_id: str, profile: str | None = None) -> Tutorial:
+    """Load a tutorial; ``profile`` (e.g. a notebook parameter) overrides the tutorial's own when given."""
+    tutorial = Tutorial.load(tutorial_id)
+    return dataclasses.replace(tutorial, profile=profile) if profile else tutorial
+
+
+@lru_cache(maxsize=64)
+def reach(tutorial: Tutorial, step_id: str, profile: str | None = None) -> Reachability:
+    """Reachability after a step (or variant), cached; ``profile`` defaults to the tutorial's own."""
+    return reachability_for(tutorial, step_id, profile=profile)
+
+
+def previous_id(tutorial: Tutorial, step_id: str) -> str | None:
+    """What a step is compared with: the step before it; for a variant, the tutorial step it replaces."""
+    item = tutorial.find(step_id)
+    if isinstance(item, Variant):
+        return item.replaces_in_step
+    index = tutorial.steps.index(item)
+    return tutorial.steps[index - 1].id if index else None
+
+
+def show_manifest(item: Step | Variant) -> None:
+    """Display the manifest file a step (or variant) applies, as a YAML code block; deletions are listed first."""
+    text = item.file.read_text(encoding="utf-8").strip()
+    gone = "".join(
+        f"`kubectl delete {d.kind} {d.name}" + (f" -n {d.namespace}`" if d.namespace else "`") + " first, then:\n\n"
+        for d in getattr(item, "delete", ())
+    )
+    _markdown(f"{gone}**`{item.file.parent.name}/{item.file.name}`**\n\n```yaml\n{text}\n```")
+
+
+def step_heatmaps(
+    tutorial: Tutorial, step_id: str, port: str, *, profile: str | None = None, highlight: str | None = None
+):
+    """The heatmap after a step and the diff against the step before, side by side; returns the Figure.
+
+    For the first step (nothing to compare with) a single heatmap. For a variant the diff is against the
+    tutorial step it replaces, so the cells show what the what-if would change.
+    """
+    from netpolkit import plot
+
+    after = reach(tutorial, step_id, profile)
+    before_id = previous_id(tutorial, step_id)
+    title = tutorial.find(step_id).title
+    if before_id is None:
+        display = plot.heatmap(after, port, highlight=highlight)
+        display.figure_.suptitle(f"{title}\n(step {step_id})", fontsize=13, fontweight="bold")
+        return display.figure_
+    before = reach(tutorial, before_id, profile)
+    title = f"{title}\n(step {step_id}; right: changes since {before_id})"
+    return plot.step_figure(before, after, port, title=title, highlight=highlight)
+
+
+def _check(tutorial: Tutorial, step_id: str, profile: str | None) -> pd.DataFrame:
+    return check_step(reach(tutorial, step_id, profile), tutorial.find(step_id))
+
+
+def expectations_table(tutorial: Tutorial, step_id: str, *, profile: str | None = None, styled: bool = False):
+    """The tutorial's own tests of a step, expected vs computed, as a DataFrame (a Styler with ``styled=True``).
+
+    Columns: from, to, port (the destination pod port), via (how the tutorial addressed it), test (its command),
+    expected, computed, ok (✓/✗), why.
+    """
+    checked = _check(tutorial, step_id, profile)
+    why = [e.why for e in tutorial.find(step_id).expect]
+    word = {True: "allowed", False: "blocked"}
+    table = pd.DataFrame(
+        {
+            "from": checked["from"],
+            "to": checked["to"],
+            "port": checked["protocol"] + "/" + checked["port"].astype(str),
+            "via": checked["via"].fillna(""),
+            "test": checked["test"].fillna(""),
+            "expected": checked["expected"].map(word),
+            "computed": checked["computed"].map(word),
+            "ok": checked["ok"].map({True: OK, False: WRONG}),
+            "why": why,
+        }
+    )
+    if not styled:
+        return table
+
+    def colour(row: pd.Series) -> list[str]:
+        return ["background-color: #F8D7C4" if row["ok"] == WRONG else ""] * len(row)
+
+    return table.style.apply(colour, axis=1).set_properties(**{"text-align": "left"}).hide(axis="index")
+
+
+def assert_step(tutorial: Tutorial, step_id: str, *, profile: str | None = None) -> None:
+    """Raise AssertionError listing every expectation of a step whose computed verdict differs."""
+    checked = _check(tutorial, step_id, profile)
+    wrong = checked[~checked["ok"]]
+    if len(wrong):
+        lines = [
+            f"  {r['from']} -> {r['to']} {r['protocol']}/{r['port']}: expected "
+            f"{'allowed' if r['expected'] else 'blocked'}, computed {'allowed' if r['computed'] else 'blocked'}"
+            for _, r in wrong.iterrows()
+        ]
+        raise AssertionError(f"{tutorial.id} {step_id}: {len(wrong)} wrong verdict(s)\n" + "\n".join(lines))
+
+
+def explain(tutorial: Tutorial, step_id: str, src: str, dst: str, port: str, *, profile: str | None = None):
+    """Why ``src -> dst`` on ``port`` is allowed or blocked after a step (printable Explanation)."""
+    return reach(tutorial, step_id, profile).explain(src, dst, port)
+
+
+def profile_differences(tutorial: Tutorial, step_id: str, profiles: tuple[str, str] = ("upstream", "calico")):
+    """Cells whose verdict differs between two profiles after a step, on every port computed for it.
+
+    Columns: src, dst, port, one verdict column per profile, self (a pod to itself), tested (a tutorial cell).
+    """
+    first, second = (reach(tutorial, step_id, p) for p in profiles)
+    tested = {(e.src, e.dst, e.port_spec) for e in tutorial.find(step_id).expect}
+    rows = []
+    for port in first.ports:
+        a, b = first.frame(port), second.frame(port)
+        changed = (a != b).stack()
+        for src, dst in changed[changed].index:
+            verdicts = {profiles[0]: bool(a.at[src, dst]), profiles[1]: bool(b.at[src, dst])}
+            rows.append(
+                {
+                    "src": src,
+                    "dst": dst,
+                    "port": port,
+                    **verdicts,
+                    "self": src == dst,
+                    "tested": (src, dst, port) in tested,
+                }
+            )
+    return pd.DataFrame(rows, columns=["src", "dst", "port", *profiles, "self", "tested"])
+
+
+def show_pitfalls(tutorial: Tutorial) -> None:
+    """Display the tutorial's pitfalls as a Markdown list (title in bold, then the text)."""
+    _markdown("\n".join(f"- **{p.title}.** {p.text.strip()}" for p in tutorial.pitfalls))
+
+
+def _selects(policy, pod: pd.Series, ns_labels: dict) -> bool:
+    selector = getattr(policy, "pod_selector", None) or getattr(policy, "selector", None)
+    if getattr(policy, "namespace", ""):
+        in_scope = policy.namespace == pod["namespace"]
+    else:  # global: its namespaceSelector (none = every namespace)
+        ns_sel = getattr(policy, "namespace_selector", None)
+        in_scope = ns_sel is None or ns_sel.matches(ns_labels)
+    return in_scope and (selector is None or selector.matches(dict(pod["labels"])))
+
+
+def policy_order(cluster: Cluster, endpoint: str) -> pd.DataFrame:
+    """The policies that select a pod, in the order Calico evaluates them: tier, order (none = last), name.
+
+    Columns: position (1 = asked first), tier, order, name, kind, types. Kubernetes NetworkPolicies appear at
+    order 1000 under Felix's name ``knp.default.<name>``.
+    """
+    pod = cluster.pods.loc[endpoint]
+    ns_labels = dict(cluster.namespaces.loc[pod["namespace"], "labels"])
+    rows = []
+    for policy in cluster.policy_objects:
+        if _selects(policy, pod, ns_labels):
+            tier, order, name = policy_position(policy)
+            types = ", ".join(getattr(policy, "policy_types", ()))
+            rows.append(
+                {"tier": tier, "order": order, "name": name, "kind": policy.ref.rsplit(" ", 1)[0], "types": types}
+            )
+    table = pd.DataFrame(rows, columns=["tier", "order", "name", "kind", "types"])
+    table = table.sort_values(["tier", "order", "name"], kind="stable").reset_index(drop=True)
+    table["order"] = [("none (last)" if math.isinf(o) else f"{o:g}") for o in table["order"]]
+    table.insert(0, "position", range(1, len(table) + 1))
+    return table
+
+
+def live_heatmap(live: bool, context: str | None, namespaces: list[str], port: str, *, profile: str = "upstream"):
+    """With ``live``: read the cluster behind ``context`` and draw its heatmap for ``namespaces`` on ``port``.
+
+    Without: print one line on how to enable it. Returns the Figure, or None.
+    """
+    if not live:
+        print(
+            "Live mode is off: set live = True and context = '<kube context>' in the first cell (README: kind/AKS/GKE)."
+        )
+        return None
+    from netpolkit import plot
+    from netpolkit.io import load_live
+
+    cluster = load_live(context=context, namespaces=namespaces)
+    result = reachability(cluster, port, profile=profile)
+    if len(result.endpoints) > plot.MAX_ENDPOINTS:
+        return plot.aggregate_heatmap(result, port).figure_
+    return plot.heatmap(result, port, title=f"live: {context or 'current context'}").figure_
