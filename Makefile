@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 START_NOTEBOOK := notebooks/00-start-here.ipynb
 
-.PHONY: help lab test lint format strip binder-check bench picture clean distclean check-python install
+.PHONY: help lab test lint format strip binder-check bench exercises picture clean distclean check-python install
 
 help:
 	@echo "make lab           start JupyterLab on $(START_NOTEBOOK) (creates .venv on first use)"
@@ -83,11 +83,15 @@ format: $(STAMP)
 strip: $(STAMP)
 	$(PY) tools/strip_notebooks.py
 
+exercises: $(STAMP)
+	$(PY) tools/make_exercises.py
+
 picture: $(STAMP)
 	$(PY) tools/readme_picture.py docs/heatmap.png
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_reachability.py
+	$(PY) benchmarks/bench_calico.py
 
 # Builds what mybinder.org builds, as far as pip can: a FRESH virtualenv from binder/requirements.txt
 # only (not pyproject.toml, not .venv), then binder/postBuild, then runs the start notebook in it.

@@ -414,7 +414,8 @@ class Cluster:
 
     @cached_property
     def policies(self) -> pd.DataFrame:
-        """Policies, one row each: kind, namespace, name, types, selector, rule counts, order, tier, source."""
+        """Policies, one row each: kind, apiVersion, namespace, name, types, selector, rule counts, order, tier,
+        source file."""
         rows = []
         for p in self.policy_objects:
             where = self.source_of(p)
@@ -422,6 +423,7 @@ class Cluster:
                 {
                     "policy": p.ref,
                     "kind": p.kind,
+                    "api_version": p.api_version,
                     "namespace": getattr(p, "namespace", "") or None,
                     "name": p.name,
                     "types": tuple(getattr(p, "policy_types", ())),
@@ -436,6 +438,7 @@ class Cluster:
         columns = [
             "policy",
             "kind",
+            "api_version",
             "namespace",
             "name",
             "types",
