@@ -160,8 +160,23 @@ def _expect_frame(expect: Sequence[Expectation]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(EXPECT_COLUMNS))
 
 
+class _Manifested:
+    """What a step and a variant share: a manifest file and expectations."""
+
+    file: Path
+    expect: tuple[Expectation, ...]
+
+    def documents(self) -> list[Document]:
+        """The objects of the manifest file, as Documents that remember the file they came from."""
+        return read_documents(self.file)
+
+    def expect_frame(self) -> pd.DataFrame:
+        """The expectations as a DataFrame: from, to, port, protocol, expected, via, test, why, cell."""
+        return _expect_frame(self.expect)
+
+
 @dataclass(frozen=True)
-class Step:
+class Step(_Manifested):
     """One tutorial step: the manifest file it applies, what it deletes first, and the verdicts it must produce."""
 
     id: str
@@ -173,17 +188,9 @@ class Step:
     delete: tuple[Deletion, ...]
     expect: tuple[Expectation, ...]
 
-    def documents(self) -> list[Document]:
-        """The objects of this step's file, as Documents that remember the file they came from."""
-        return read_documents(self.file)
-
-    def expect_frame(self) -> pd.DataFrame:
-        """The expectations as a DataFrame: from, to, port, protocol, expected, via, test, why, cell."""
-        return _expect_frame(self.expect)
-
 
 @dataclass(frozen=True)
-class Variant:
+class Variant(_Manifested):
     """A what-if: the manifest file of step ``replaces_in_step`` swapped for another one."""
 
     id: str
@@ -192,14 +199,6 @@ class Variant:
     replaces_in_step: str
     summary: str
     expect: tuple[Expectation, ...]
-
-    def documents(self) -> list[Document]:
-        """The objects of this variant's file."""
-        return read_documents(self.file)
-
-    def expect_frame(self) -> pd.DataFrame:
-        """The expectations as a DataFrame: from, to, port, protocol, expected, via, test, why, cell."""
-        return _expect_frame(self.expect)
 
 
 @dataclass(frozen=True)
