@@ -1,0 +1,509 @@
+"""Lab self-checks: compare a participant's policies with a lab's target reachability and hint at the mistake.
+
+A lab (``manifests/labs/<id>/``, see ``docs/labs.md``) is a scenario, the ports it speaks about and a target: the
+exact set of allowed connections. :func:`check` applies the participant's YAML to the scenario, compares every
+ordered pair of distinct endpoints with the target and answers with a :class:`CheckResult`: passed, not done,
+invalid (the :class:`~netpolkit.PolicyError` message, never a traceback), or wrong with the differing cells, a
+diff heatmap and a hint aimed at the most likely mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from netpolkit.cluster import Cluster
+from netpolkit.course import manifests_dir
+from netpolkit.engine.explanation import ALLOWED_BY_RULE, DENIED_BY_RULE, Explanation
+from netpolkit.errors import PolicyError, Where
+from netpolkit.io.manifests import read_documents, read_text
+from netpolkit.matrix import Reachability, reachability
+from netpolkit.model import Service, Workload, parse_object
+from netpolkit.model.calico import CalicoPolicy
+from netpolkit.model.document import Document
+from netpolkit.model.k8s import NetworkPolicy
+from netpolkit.model.ports import PortQuery
+
+__all__ = ["HINTS", "CheckResult", "Lab", "check", "labs"]
+
+PASSED, NOT_DONE, WRONG, INVALID = "passed", "not done", "wrong", "invalid"
+
+HINTS: dict[str, str] = {
+    "invalid": "The YAML could not be read as a policy: fix the field named in the message and check again.",
+    "not-done": "Write your policy YAML in the answer cell, then run the check again.",
+    "no-effect": (
+        "Your policies changed no verdict at all. Does the policy's selector select the pods you mean (their labels, "
+        "and the policy's own metadata.namespace)? Does policyTypes name the direction you want to restrict?"
+    ),
+    "service-port": (
+        "You used {port}, which is a Service port. Policies see the connection after the Service has translated it, "
+        "so they must name the pod's container port: {target}."
+    ),
+    "named-port": (
+        "The named port {name!r} is not the name of any container port of the destination pods. A named port in a "
+        "policy refers to the destination pod's containerPort name, never to a Service port name."
+    ),
+    "dns-tcp": (
+        "DNS works over UDP here but {cell} is blocked: DNS also needs TCP 53 (truncated answers are retried over "
+        "TCP). Add TCP 53 next to UDP 53."
+    ),
+    "missing-dns": (
+        "{cell} is blocked: once a pod's egress is isolated, it needs an egress rule to the cluster DNS (pods "
+        "k8s-app=kube-dns in namespace kube-system, UDP and TCP 53), or every name lookup fails."
+    ),
+    "or-instead-of-and": (
+        "{cell} is allowed but should not be. Your namespaceSelector and podSelector are two separate list items, "
+        "which means OR (any pod of those namespaces, or those pods of the policy's own namespace). Put both "
+        "selectors in ONE list item (no dash before podSelector) to mean AND."
+    ),
+    "missing-namespace-selector": (
+        "{cell} is blocked. A peer with only a podSelector matches pods of the policy's own namespace; to admit "
+        "pods of another namespace, add a namespaceSelector in the same list item as the podSelector."
+    ),
+    "calico-order": (
+        "{cell} is blocked by {policy}, which Calico runs before your policy: policies run by ascending order (no "
+        "order = last), ties broken by name. Give your policy an order lower than the one that denies."
+    ),
+    "other-side": (
+        "{cell} is blocked on the other side: {side}. A connection needs the source's egress AND the destination's "
+        "ingress to allow it."
+    ),
+    "too-open": "{cell} is allowed but should be blocked ({why}). Narrow the peers or the ports of that rule.",
+    "too-closed": "{cell} should be allowed but is blocked ({why}).",
+}
+
+
+def _labs_dir() -> Path:
+    return manifests_dir() / "labs"
+
+
+def labs() -> list[str]:
+    """The lab ids, in order."""
+    return sorted(p.name for p in _labs_dir().iterdir() if (p / "lab.yaml").is_file())
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One lab: its text, scenario, ports, target and lab-specific hint texts."""
+
+    id: str
+    title: str
+    story: str
+    goal: str
+    profile: str
+    ports: tuple[str, ...]
+    target_cells: frozenset[tuple[str, str, str]]
+    target_mode: str  # "allow": exactly these cells allowed; "block": exactly these blocked
+    externals: dict[str, str] = field(default_factory=dict)
+    answer_namespace: str = "default"
+    concepts: tuple[int, ...] = ()
+    hints: dict[str, str] = field(default_factory=dict)
+    folder: Path = Path()
+
+    @classmethod
+    def load(cls, lab_id: str) -> Lab:
+        """Read ``manifests/labs/<lab_id>/lab.yaml`` (a PolicyError names the field when it is malformed)."""
+        return _load_lab(lab_id)
+
+    def scenario(self) -> Cluster:
+        """The starting cluster."""
+        return _scenario(self.id)
+
+    def target_frame(self, port: str) -> pd.DataFrame:
+        """The goal for one port, as a bool DataFrame like :meth:`Reachability.frame` (the diagonal never counts)."""
+        query = str(PortQuery.parse(port))
+        ids = list(self.scenario().table.ids)
+        frame = pd.DataFrame(
+            self.target_mode == "block", index=pd.Index(ids, name="source"), columns=pd.Index(ids, name="destination")
+        )
+        for src, dst, cell_port in self.target_cells:
+            if cell_port == query:
+                frame.loc[src, dst] = self.target_mode == "allow"
+        return frame
+
+    def show(self) -> None:
+        """Display the story, the goal and, per port, the cluster now next to the goal (in a notebook)."""
+        from IPython.display import Markdown, display
+
+        from netpolkit import plot
+
+        display(Markdown(f"## {self.title}\n\n{self.story}\n\n**Goal.** {self.goal}"))
+        now = reachability(self.scenario(), ports=self.ports, profile=self.profile)
+        for port in self.ports:
+            figure, (left, right) = plot.plt.subplots(1, 2, figsize=(13, 4.8), layout="compressed")
+            plot.heatmap(now, port, ax=left, title="now")
+            target = plot.ReachabilityDisplay(self.target_frame(port), now.endpoints, port=port, profile=self.profile)
+            target.plot(right, title="goal")
+            display(figure)
+            plot.plt.close(figure)
+
+    def check(self, answer: str | None) -> CheckResult:
+        """Apply ``answer`` (policy YAML) to the scenario and compare with the target."""
+        return check(self, answer)
+
+
+@cache
+def _load_lab(lab_id: str) -> Lab:
+    folder = _labs_dir() / lab_id
+    path = folder / "lab.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no lab {lab_id!r}; labs: {', '.join(labs())}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = Where(str(path))
+    if not isinstance(data, dict) or data.get("schema") != "netpolkit-lab/v1":
+        raise PolicyError("expected schema: netpolkit-lab/v1", where=where)
+    target = data.get("target") or {}
+    modes = [m for m in ("allow", "block") if m in target]
+    if len(modes) != 1:
+        raise PolicyError("target needs exactly one of allow: or block:", where=where, path="target")
+    ports = tuple(str(PortQuery.parse(p)) for p in data.get("ports") or ())
+    cells = set()
+    for i, cell in enumerate(target[modes[0]] or ()):
+        try:
+            cells.add((cell["from"], cell["to"], str(PortQuery.parse(cell["port"]))))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PolicyError(
+                f"expected {{from, to, port}}: {exc}", where=where, path=f"target.{modes[0]}[{i}]"
+            ) from None
+    return Lab(
+        id=lab_id,
+        title=str(data.get("title", lab_id)),
+        story=str(data.get("story", "")).strip(),
+        goal=str(data.get("goal", "")).strip(),
+        profile=str(data.get("profile", "upstream")),
+        ports=ports,
+        target_cells=frozenset(cells),
+        target_mode=modes[0],
+        externals=dict(data.get("externals") or {}),
+        answer_namespace=str(data.get("answer_namespace", "default")),
+        concepts=tuple(data.get("concepts") or ()),
+        hints=dict(data.get("hints") or {}),
+        folder=folder,
+    )
+
+
+@cache
+def _scenario(lab_id: str) -> Cluster:
+    lab = _load_lab(lab_id)
+    docs = read_documents(lab.folder / "scenario.yaml")
+    return Cluster.from_documents(docs, lab.externals, default_namespace=lab.answer_namespace)
+
+
+# ---- the check --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    """The verdict on one answer: ``status`` is "passed", "not done", "wrong" or "invalid"."""
+
+    lab: Lab
+    status: str
+    message: str
+    hint_id: str | None = None
+    hint: str = ""
+    differences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reach: Reachability | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the answer reaches the goal exactly."""
+        return self.status == PASSED
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        if not self.differences.empty:
+            shown = self.differences.head(8)
+            lines += [
+                f"  {r['from']} -> {r['to']} on {r['port']}: should be {_word(r['expected'])}, is {_word(r['got'])}"
+                for _, r in shown.iterrows()
+            ]
+            if len(self.differences) > len(shown):
+                lines.append(f"  ... and {len(self.differences) - len(shown)} more")
+        if self.hint:
+            lines.append(f"Hint: {self.hint}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def raise_unless_passed(self) -> None:
+        """Raise AssertionError with the whole report unless the answer passed (used by CI on solutions)."""
+        if not self.passed:
+            raise AssertionError(str(self))
+
+    def diff_heatmap(self, port: str | None = None, ax=None):
+        """Goal vs your result for one port: blue + = allowed but should be blocked, vermillion - = the reverse."""
+        from netpolkit import plot
+
+        if self.reach is None:
+            raise ValueError(f"nothing to draw: the answer is {self.status}")
+        port = port or (self.differences["port"].iloc[0] if not self.differences.empty else self.lab.ports[0])
+        got, want = self.reach.frame(port).to_numpy(), self.lab.target_frame(port).to_numpy()
+        states = np.where(
+            got == want, np.where(got, "allowed", "blocked"), np.where(got, "newly allowed", "newly blocked")
+        )
+        frame = pd.DataFrame(states, index=self.reach.frame(port).index, columns=self.reach.frame(port).columns)
+        display = plot.DiffDisplay(frame, self.reach.endpoints, port=str(port), profile=self.reach.profile.name)
+        display.plot(ax, title="your result vs the goal")
+        labels = {
+            "newly allowed": "allowed, should be blocked",
+            "newly blocked": "blocked, should be allowed",
+            "allowed (unchanged)": "allowed, as wanted",
+            "blocked (unchanged)": "blocked, as wanted",
+        }
+        for text in display.legend_.get_texts():
+            head, _, count = text.get_text().partition(" (")
+            key = head if head in labels else text.get_text()
+            if key in labels:
+                text.set_text(labels[key] + (f" ({count}" if count and head in labels else ""))
+        return display
+
+    def show(self) -> None:
+        """Display the report and, when wrong, the diff heatmap of the first differing port (in a notebook)."""
+        from IPython.display import Markdown, display
+
+        icon = {PASSED: "✅", NOT_DONE: "✏️", WRONG: "❌", INVALID: "⚠️"}[self.status]
+        display(Markdown(f"{icon} **{self.message}**" + (f"\n\n**Hint.** {self.hint}" if self.hint else "")))
+        if self.status == WRONG:
+            display(self.differences)
+            shown = self.diff_heatmap()
+            display(shown.figure_)
+            from netpolkit import plot
+
+            plot.plt.close(shown.figure_)
+
+
+def _word(allowed: bool) -> str:
+    return "allowed" if allowed else "blocked"
+
+
+def _meaningful(answer: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("#") for line in answer.splitlines())
+
+
+def check(lab: Lab | str, answer: str | None) -> CheckResult:
+    """Check a participant's answer (policy YAML) against a lab's goal; never raises for a bad answer."""
+    lab = lab if isinstance(lab, Lab) else Lab.load(lab)
+    if not answer or not _meaningful(answer):
+        return CheckResult(lab, NOT_DONE, "Not done yet: your answer is empty.", "not-done", _hint(lab, "not-done"))
+    try:
+        documents = read_text(answer, "your answer")
+        policies = _answer_policies(lab, documents)
+        cluster = lab.scenario().apply(documents)
+        reach = reachability(cluster, ports=lab.ports, profile=lab.profile)
+    except (PolicyError, ValueError) as exc:
+        return CheckResult(lab, INVALID, f"Your answer is not valid: {exc}", "invalid", _hint(lab, "invalid"))
+    rows = []
+    for port in lab.ports:
+        got, want = reach.frame(port), lab.target_frame(port)
+        wrong = (got.to_numpy() != want.to_numpy()) & ~np.eye(len(got), dtype=bool)
+        for s, d in zip(*np.nonzero(wrong), strict=True):
+            rows.append(
+                {
+                    "from": got.index[s],
+                    "to": got.columns[d],
+                    "port": port,
+                    "expected": bool(want.iat[s, d]),
+                    "got": bool(got.iat[s, d]),
+                }
+            )
+    differences = pd.DataFrame(rows, columns=["from", "to", "port", "expected", "got", "why"])
+    if differences.empty:
+        return CheckResult(lab, PASSED, "Passed: your policies give exactly the goal's reachability.", reach=reach)
+    differences["why"] = [
+        "; ".join(line.strip() for line in str(reach.explain(r["from"], r["to"], r["port"])).splitlines()[1:])
+        for _, r in differences.iterrows()
+    ]
+    hint_id, hint = _diagnose(lab, policies, reach, differences)
+    count = len(differences)
+    message = f"Not yet: {count} connection{'s differ' if count != 1 else ' differs'} from the goal."
+    return CheckResult(lab, WRONG, message, hint_id, hint, differences, reach)
+
+
+def _answer_policies(lab: Lab, documents: Sequence[Document]) -> list[Any]:
+    """The policies of the answer (anything else, such as relabelled pods, is refused: only policies count)."""
+    out = []
+    for doc in documents:
+        obj = parse_object(doc.obj, doc.where, default_namespace=lab.answer_namespace)
+        if obj is None or isinstance(obj, Workload | Service) or getattr(obj, "kind", "") in ("Namespace", "Tier"):
+            kind = doc.obj.get("kind") if isinstance(doc.obj, dict) else "?"
+            raise PolicyError(f"only policies count in an answer, not a {kind}", where=doc.where)
+        out.append(obj)
+    return out
+
+
+# ---- hints ------------------------------------------------------------------------------------------------------
+
+
+def _hint(lab: Lab, hint_id: str, **values: Any) -> str:
+    text = HINTS[hint_id].format(**values) if values else HINTS[hint_id]
+    extra = lab.hints.get(hint_id)
+    return f"{extra} {text}" if extra else text
+
+
+def _cell(row: pd.Series) -> str:
+    return f"{row['from']} -> {row['to']} on {row['port']}"
+
+
+def _policy_ports(policies: Sequence[Any]) -> tuple[set[int], set[str]]:
+    """The port numbers and the port names that the answer's rules mention."""
+    specs: list[int | str | None] = []
+    for p in policies:
+        if isinstance(p, NetworkPolicy):
+            specs += [s.port for rule in p.ingress + p.egress for s in rule.ports]
+        elif isinstance(p, CalicoPolicy):
+            specs += [x.name or x.low for rule in p.ingress + p.egress for x in rule.destination.ports]
+    return {s for s in specs if isinstance(s, int)}, {s for s in specs if isinstance(s, str)}
+
+
+def _k8s_peers(policies: Sequence[Any]):
+    for p in policies:
+        if isinstance(p, NetworkPolicy):
+            for rule in p.ingress + p.egress:
+                yield rule.peers
+
+
+def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataFrame) -> tuple[str, str]:
+    """The most likely mistake, in a fixed order of checks."""
+    scenario = lab.scenario()
+    missing = diff[diff["expected"] & ~diff["got"]]
+    extra = diff[~diff["expected"] & diff["got"]]
+    detectors: list[Callable[[], tuple[str, dict] | None]] = []
+
+    def no_effect():
+        before = reachability(scenario, ports=lab.ports, profile=lab.profile)
+        same = all((before.array(p) == reach.array(p)).all() for p in lab.ports)
+        return ("no-effect", {}) if same and missing_namespace_selector() is None else None
+
+    def service_port():
+        used = _policy_ports(policies)[0]
+        for svc in (o for o in scenario.objects if isinstance(o, Service)):
+            for sp in svc.ports:
+                if sp.port in used and sp.target_port != sp.port:
+                    try:
+                        _, query = scenario.service_target(f"{svc.namespace}/{svc.name}", sp.port, sp.protocol)
+                    except KeyError:
+                        continue
+                    if query.port not in used:
+                        target = f"{query} (Service {svc.namespace}/{svc.name} forwards {sp.port} to it)"
+                        return "service-port", {"port": sp.port, "target": target}
+        return None
+
+    def named_port():
+        declared = {name for ports in scenario.table.named_ports for (name, _) in ports}
+        unknown = sorted(_policy_ports(policies)[1] - declared)
+        return ("named-port", {"name": unknown[0]}) if unknown else None
+
+    def dns_tcp():
+        for _, row in missing.iterrows():
+            if row["port"] == "TCP/53" and reach.allowed(row["from"], row["to"], "UDP/53"):
+                return "dns-tcp", {"cell": _cell(row)}
+        return None
+
+    def missing_dns():
+        for _, row in missing.iterrows():
+            if row["port"].endswith("/53"):
+                return "missing-dns", {"cell": _cell(row)}
+        return None
+
+    def or_instead_of_and():
+        split = any(
+            any(p.namespace_selector is not None and p.pod_selector is None for p in peers)
+            and any(p.pod_selector is not None and p.namespace_selector is None for p in peers)
+            for peers in _k8s_peers(policies)
+        )
+        return ("or-instead-of-and", {"cell": _cell(extra.iloc[0])}) if split and not extra.empty else None
+
+    def missing_namespace_selector():
+        # A pod-only peer in your policy names the other end's labels, but that end lives in another namespace.
+        labels = dict(zip(scenario.table.ids, scenario.table.labels, strict=True))
+        for _, row in missing.iterrows():
+            src, dst = row["from"], row["to"]
+            if _namespace(src) == _namespace(dst) or src not in labels or dst not in labels:
+                continue
+            for p in policies:
+                if not isinstance(p, NetworkPolicy):
+                    continue
+                for rules, own, other in ((p.ingress, dst, src), (p.egress, src, dst)):
+                    if _namespace(own) != p.namespace or not p.pod_selector.matches(labels[own]):
+                        continue
+                    if any(
+                        peer.pod_selector is not None
+                        and peer.namespace_selector is None
+                        and peer.pod_selector.matches(labels[other])
+                        for rule in rules
+                        for peer in rule.peers
+                    ):
+                        return "missing-namespace-selector", {"cell": _cell(row)}
+        return None
+
+    def calico_order():
+        if not reach.profile.ordered:
+            return None
+        yours = {p.ref for p in policies}
+        for _, row in missing.iterrows():
+            side = _blocking_side(reach.explain(row["from"], row["to"], row["port"]))
+            if side is not None and side.reason == DENIED_BY_RULE and side.policy not in yours:
+                return "calico-order", {"cell": _cell(row), "policy": side.policy}
+        return None
+
+    def other_side():
+        yours = {p.ref for p in policies}
+        for _, row in missing.iterrows():
+            explanation = reach.explain(row["from"], row["to"], row["port"])
+            side = _blocking_side(explanation)
+            opened = [
+                s
+                for s in (explanation.egress, explanation.ingress)
+                if s.reason == ALLOWED_BY_RULE and s.policy in yours
+            ]
+            if side is not None and opened:
+                return "other-side", {"cell": _cell(row), "side": str(side)}
+        return None
+
+    def too_open():
+        if extra.empty:
+            return None
+        return "too-open", {"cell": _cell(extra.iloc[0]), "why": extra.iloc[0]["why"].strip()}
+
+    def too_closed():
+        row = missing.iloc[0]
+        return "too-closed", {"cell": _cell(row), "why": row["why"].strip()}
+
+    detectors = [
+        no_effect,
+        service_port,
+        named_port,
+        dns_tcp,
+        missing_dns,
+        or_instead_of_and,
+        missing_namespace_selector,
+        calico_order,
+        other_side,
+        too_open,
+        too_closed,
+    ]
+    for detector in detectors:
+        found = detector()
+        if found is not None:
+            hint_id, values = found
+            return hint_id, _hint(lab, hint_id, **values)
+    raise AssertionError("unreachable: some cell differs")
+
+
+def _namespace(endpoint: str) -> str:
+    return endpoint.split("/", 1)[0]
+
+
+def _blocking_side(explanation: Explanation):
+    for side in (explanation.egress, explanation.ingress):
+        if not side.allowed:
+            return side
+    return None

@@ -1,0 +1,110 @@
+"""Labs: exercises are generated from their solutions, solutions pass, typical wrong answers get their hint."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import pytest
+
+from netpolkit import lab
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "labs" / "solutions").glob("*.py"))
+WRONG = sorted((ROOT / "tests" / "data" / "labs").glob("*/*.yaml"))
+sys.path.insert(0, str(ROOT / "tools"))
+import make_exercises  # noqa: E402
+
+
+def _solution_answer(path: Path) -> str:
+    notebook = jupytext.read(path, fmt="py:percent")
+    cells = [c for c in notebook.cells if "solution" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected one cell tagged solution"
+    scope: dict = {}
+    exec(cells[0].source, scope)
+    return scope["answer"]
+
+
+def test_every_lab_has_a_solution_and_an_exercise():
+    ids = lab.labs()
+    assert ids, "no lab under manifests/labs/"
+    assert [p.stem for p in SOLUTIONS] == ids
+    assert sorted(p.stem for p in (ROOT / "labs").glob("*.ipynb")) == ids
+
+
+def test_exercises_do_not_drift_from_their_solutions(capsys):
+    assert make_exercises.main(["--check"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_exercise_notebook_holds_no_solution(solution: Path):
+    exercise = nbformat.read(ROOT / "labs" / f"{solution.stem}.ipynb", as_version=4)
+    text = "\n".join(c.source for c in exercise.cells)
+    answer = _solution_answer(solution)
+    for line in (ln.strip() for ln in answer.splitlines()):
+        if line.startswith(("kind:", "apiVersion:", "name:")) or len(line) < 25:
+            continue  # short or generic lines may appear in the story too
+        assert line not in text, f"solution line {line!r} leaked into the exercise"
+    assert lab.check(solution.stem, _answer_from(exercise)).status == "not done"
+
+
+def _answer_from(exercise: nbformat.NotebookNode) -> str:
+    cells = [c for c in exercise.cells if "answer" in c.get("metadata", {}).get("tags", [])]
+    scope: dict = {}
+    exec(cells[0].source, scope)
+    return scope["answer"]
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_solution_answer_passes_the_check(solution: Path):
+    result = lab.check(solution.stem, _solution_answer(solution))
+    assert result.passed, str(result)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_solution_notebook_runs_with_strict_check(solution: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    notebook = jupytext.read(solution, fmt="py:percent")
+    notebook.metadata["kernelspec"] = make_exercises.KERNELSPEC
+    source = tmp_path / f"{solution.stem}.ipynb"
+    nbformat.write(notebook, source)
+    papermill.execute_notebook(
+        str(source),
+        str(tmp_path / "out.ipynb"),
+        parameters={"strict": True},
+        kernel_name="python3",
+        cwd=str(ROOT / "labs"),
+        progress_bar=False,
+    )
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=[f"{p.parent.name}:{p.stem}" for p in WRONG])
+def test_typical_wrong_answer_gets_its_hint(wrong: Path):
+    result = lab.check(wrong.parent.name, wrong.read_text(encoding="utf-8"))
+    assert not result.passed
+    assert result.hint_id == wrong.stem, str(result)
+    assert result.hint
+    if wrong.stem == "invalid":
+        assert result.status == "invalid" and "your answer" in result.message
+    else:
+        assert result.status == "wrong" and not result.differences.empty
+
+
+def test_empty_answer_is_not_done_and_does_not_raise():
+    first = lab.labs()[0]
+    for answer in (None, "", "\n# only a comment\n"):
+        result = lab.check(first, answer)
+        assert result.status == "not done" and not result.passed
+        with pytest.raises(AssertionError, match="Not done"):
+            result.raise_unless_passed()
+
+
+def test_answer_may_only_contain_policies():
+    first = lab.labs()[0]
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: sneaky}\nspec: {containers: []}\n"
+    result = lab.check(first, pod)
+    assert result.status == "invalid" and "only policies count" in result.message
