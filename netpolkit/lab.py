@@ -375,12 +375,11 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
     scenario = lab.scenario()
     missing = diff[diff["expected"] & ~diff["got"]]
     extra = diff[~diff["expected"] & diff["got"]]
-    detectors: list[Callable[[], tuple[str, dict] | None]] = []
 
     def no_effect():
         before = reachability(scenario, ports=lab.ports, profile=lab.profile)
         same = all((before.array(p) == reach.array(p)).all() for p in lab.ports)
-        return ("no-effect", {}) if same and missing_namespace_selector() is None else None
+        return ("no-effect", {}) if same else None
 
     def service_port():
         used = _policy_ports(policies)[0]
@@ -450,7 +449,9 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
         yours = {p.ref for p in policies}
         for _, row in missing.iterrows():
             side = _blocking_side(reach.explain(row["from"], row["to"], row["port"]))
-            if side is not None and side.reason == DENIED_BY_RULE and side.policy not in yours:
+            if side is None or side.reason != DENIED_BY_RULE or side.policy in yours:
+                continue
+            if yours & set(reach.policies_for(side.endpoint, side.direction)):  # yours applies, but runs too late
                 return "calico-order", {"cell": _cell(row), "policy": side.policy}
         return None
 
@@ -477,8 +478,8 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
         row = missing.iloc[0]
         return "too-closed", {"cell": _cell(row), "why": row["why"].strip()}
 
-    detectors = [
-        no_effect,
+    # Specific diagnoses first; "no effect" only before the generic too-open / too-closed.
+    detectors: list[Callable[[], tuple[str, dict] | None]] = [
         service_port,
         named_port,
         dns_tcp,
@@ -487,6 +488,7 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
         missing_namespace_selector,
         calico_order,
         other_side,
+        no_effect,
         too_open,
         too_closed,
     ]

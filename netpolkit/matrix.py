@@ -162,6 +162,16 @@ class Reachability:
     def _reference(self) -> ReferenceEngine:
         return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects)
 
+    def policies_for(self, endpoint: str, direction: str) -> list[str]:
+        """The policies that apply to ``endpoint`` for ``direction`` ("ingress"/"egress"), in evaluation order.
+
+        Under an ordered profile (Calico) that is tier, order, name; otherwise load order (the union has no order).
+        """
+        key = direction.capitalize()
+        if key not in ("Ingress", "Egress"):
+            raise ValueError(f"direction must be 'ingress' or 'egress', got {direction!r}")
+        return [p.ref for p in self._reference.selecting[key][self.resolve(endpoint)]]
+
     def explain(self, src: str, dst: str, port: PortLike) -> Explanation:
         """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side."""
         s, d = self.resolve(src), self.resolve(dst)

@@ -321,3 +321,11 @@ def test_crd_spelling_is_read_as_v3_with_a_warning():
     with pytest.warns(UserWarning, match="crd.projectcalico.org/v1"):
         c = cluster(text)
     assert not npk.reachability(c, ports=["TCP/5432"], profile="calico").allowed("a/web", "a/db", "TCP/5432")
+
+
+def test_policies_for_lists_the_selecting_policies_in_evaluation_order():
+    reach = npk.reachability(cluster(CASES[0].policies), ports=["TCP/5432"], profile="calico")
+    assert reach.policies_for("a/db", "ingress") == ["Calico NetworkPolicy a/zz-allow", "Calico NetworkPolicy a/deny"]
+    assert reach.policies_for("a/web", "ingress") == []
+    with pytest.raises(ValueError, match="direction"):
+        reach.policies_for("a/db", "sideways")

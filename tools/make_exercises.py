@@ -37,7 +37,7 @@ def exercise_from_solution(path: Path) -> nbformat.NotebookNode:
             cell = nbformat.v4.new_markdown_cell(cell.source)
         cells.append(cell)
     exercise = nbformat.v4.new_notebook(cells=cells)
-    exercise.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    exercise.metadata = {"kernelspec": KERNELSPEC}
     for index, cell in enumerate(exercise.cells):
         cell["id"] = f"{path.stem[:20]}-{index}"
     return exercise

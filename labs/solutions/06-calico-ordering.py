@@ -1,0 +1,66 @@
+# %% [markdown]
+# # Lab 06 — Calico: order decides
+# Calico policies are not simply added up like Kubernetes ones: for each pod and direction they run one after
+# the other, by `order` and then by name, and the first rule that says Allow or Deny wins. In this lab you
+# open one flow between two pods that a cluster-wide policy and a namespace Deny both keep closed.
+# The story, the goal and both heatmaps are printed below.
+
+# %% tags=["parameters"]
+strict = False  # CI sets strict=True on solutions: then the check raises unless it passes
+
+# %%
+from netpolkit import lab
+
+exercise = lab.Lab.load("06-calico-ordering")
+exercise.show()  # story, goal, the current heatmap and the target heatmap
+
+# %% [markdown]
+# ## Your answer
+# Write one or more Calico policies (projectcalico.org/v3, YAML documents separated by ---) in the cell below,
+# then run the check.
+
+# %% tags=["solution"]
+answer = """
+# wordpress's egress: order 500 runs before the global policy (1000) and the unordered default-deny.
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: wordpress-to-mariadb
+  namespace: blog
+spec:
+  order: 500
+  selector: app == "wordpress"
+  types:
+    - Egress
+  egress:
+    - action: Allow
+      protocol: TCP  # Calico rejects a rule with ports but no protocol
+      destination:
+        selector: app == "mariadb"
+        ports: [3306]
+---
+# mariadb's ingress: both ends are selected by the deny policies, so both need an early Allow.
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: mariadb-from-wordpress
+  namespace: blog
+spec:
+  order: 500
+  selector: app == "mariadb"
+  types:
+    - Ingress
+  ingress:
+    - action: Allow
+      protocol: TCP
+      source:
+        selector: app == "wordpress"
+      destination:
+        ports: [3306]
+"""
+
+# %%
+result = exercise.check(answer)
+result.show()  # pass, or the differing cells, a diff heatmap and a hint
+if strict:
+    result.raise_unless_passed()
