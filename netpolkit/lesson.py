@@ -244,3 +244,64 @@ def live_heatmap(live: bool, context: str | None, namespaces: list[str], port: s
     if len(result.endpoints) > plot.MAX_ENDPOINTS:
         return plot.aggregate_heatmap(result, port).figure_
     return plot.heatmap(result, port, title=f"live: {context or 'current context'}").figure_
+
+
+# ---- pitfall experiments (notebook 05) -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def pitfall_world() -> Cluster:
+    """The small cluster of notebook 05 (``manifests/pitfalls/world.yaml``), with the internet as an endpoint."""
+    from netpolkit.course import manifests_dir
+    from netpolkit.io.manifests import read_documents
+
+    docs = read_documents(manifests_dir() / "pitfalls" / "world.yaml")
+    return Cluster.from_documents(docs, {"internet": "203.0.113.10"})
+
+
+def experiment(
+    title: str,
+    policies: str,
+    checks: list[tuple[str, str, str, bool]],
+    *,
+    profile: str = "upstream",
+    world: Cluster | None = None,
+    draw: bool = True,
+) -> pd.DataFrame:
+    """One pitfall settled: apply ``policies`` (YAML) to the world, check each (src, dst, port, expected) and assert.
+
+    Shows a small heatmap of the first check's port (when ``draw``) and returns the verdict table.
+    """
+    from netpolkit.io.manifests import read_text
+
+    cluster = (
+        (world or pitfall_world()).apply(read_text(policies, title)) if policies.strip() else world or pitfall_world()
+    )
+    ports = list(dict.fromkeys(port for _, _, port, _ in checks))
+    result = reachability(cluster, ports=ports, profile=profile)
+    rows = [
+        {
+            "from": s,
+            "to": d,
+            "port": p,
+            "expected": e,
+            "computed": result.allowed(s, d, p),
+            "why": " | ".join(line.strip() for line in str(result.explain(s, d, p)).splitlines()[1:]),
+        }
+        for s, d, p, e in checks
+    ]
+    table = pd.DataFrame(rows)
+    table.insert(5, "ok", (table["expected"] == table["computed"]).map({True: "✓", False: "✗"}))
+    if draw:
+        import matplotlib.pyplot as plt
+
+        from netpolkit import plot
+
+        figure, ax = plt.subplots(figsize=(6.2, 4.6), layout="compressed")
+        plot.heatmap(result, ports[0], ax=ax, title=title, highlight=checks[0][1])
+        _display(figure)
+        plt.close(figure)
+    _display(table)
+    wrong = table[table["ok"] == "✗"]
+    assert wrong.empty, f"{title}: wrong verdicts\n{wrong.to_string()}"
+    return table
