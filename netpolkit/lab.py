@@ -21,6 +21,7 @@ import yaml
 
 from netpolkit.cluster import Cluster
 from netpolkit.course import manifests_dir
+from netpolkit.engine import get_profile
 from netpolkit.engine.explanation import ALLOWED_BY_RULE, DENIED_BY_RULE, Explanation
 from netpolkit.errors import PolicyError, Where
 from netpolkit.io.manifests import read_documents, read_text
@@ -126,6 +127,10 @@ class Lab:
         for src, dst, cell_port in self.target_cells:
             if cell_port == query:
                 frame.loc[src, dst] = self.target_mode == "allow"
+        # Self pairs never count; show them as the profile would decide them alone (allowed if it allows self traffic).
+        self_allowed = get_profile(self.profile).self_traffic == "allow"
+        for endpoint in ids:
+            frame.loc[endpoint, endpoint] = self_allowed or bool(frame.loc[endpoint, endpoint])
         return frame
 
     def show(self) -> None:
@@ -383,7 +388,10 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
 
     def service_port():
         used = _policy_ports(policies)[0]
+        destinations = set(missing["to"])
         for svc in (o for o in scenario.objects if isinstance(o, Service)):
+            if not destinations & set(scenario.services.loc[f"{svc.namespace}/{svc.name}", "endpoints"]):
+                continue  # this Service fronts none of the destinations that are wrongly blocked
             for sp in svc.ports:
                 if sp.port in used and sp.target_port != sp.port:
                     try:

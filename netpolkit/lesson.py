@@ -23,6 +23,7 @@ import pandas as pd
 
 from netpolkit.cluster import Cluster
 from netpolkit.course import Step, Tutorial, Variant, check_step, reachability_for
+from netpolkit.engine import get_profile
 from netpolkit.engine.ordering import policy_position
 from netpolkit.matrix import Reachability, reachability
 
@@ -193,32 +194,20 @@ def show_pitfalls(tutorial: Tutorial) -> None:
     _markdown("\n".join(f"- **{p.title}.** {p.text.strip()}" for p in tutorial.pitfalls))
 
 
-def _selects(policy, pod: pd.Series, ns_labels: dict) -> bool:
-    selector = getattr(policy, "pod_selector", None) or getattr(policy, "selector", None)
-    if getattr(policy, "namespace", ""):
-        in_scope = policy.namespace == pod["namespace"]
-    else:  # global: its namespaceSelector (none = every namespace)
-        ns_sel = getattr(policy, "namespace_selector", None)
-        in_scope = ns_sel is None or ns_sel.matches(ns_labels)
-    return in_scope and (selector is None or selector.matches(dict(pod["labels"])))
-
-
 def policy_order(cluster: Cluster, endpoint: str) -> pd.DataFrame:
     """The policies that select a pod, in the order Calico evaluates them: tier, order (none = last), name.
 
     Columns: position (1 = asked first), tier, order, name, kind, types. Kubernetes NetworkPolicies appear at
     order 1000 under Felix's name ``knp.default.<name>``.
     """
-    pod = cluster.pods.loc[endpoint]
-    ns_labels = dict(cluster.namespaces.loc[pod["namespace"], "labels"])
+    ordered = Reachability(cluster, get_profile("calico"))  # selection only: nothing is evaluated
+    refs = dict.fromkeys(ordered.policies_for(endpoint, "ingress") + ordered.policies_for(endpoint, "egress"))
+    by_ref = {p.ref: p for p in cluster.policy_objects}
     rows = []
-    for policy in cluster.policy_objects:
-        if _selects(policy, pod, ns_labels):
-            tier, order, name = policy_position(policy)
-            types = ", ".join(getattr(policy, "policy_types", ()))
-            rows.append(
-                {"tier": tier, "order": order, "name": name, "kind": policy.ref.rsplit(" ", 1)[0], "types": types}
-            )
+    for policy in (by_ref[ref] for ref in refs):
+        tier, order, name = policy_position(policy)
+        types = ", ".join(getattr(policy, "policy_types", ()))
+        rows.append({"tier": tier, "order": order, "name": name, "kind": policy.ref.rsplit(" ", 1)[0], "types": types})
     table = pd.DataFrame(rows, columns=["tier", "order", "name", "kind", "types"])
     table = table.sort_values(["tier", "order", "name"], kind="stable").reset_index(drop=True)
     table["order"] = [("none (last)" if math.isinf(o) else f"{o:g}") for o in table["order"]]

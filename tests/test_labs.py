@@ -108,3 +108,9 @@ def test_answer_may_only_contain_policies():
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: sneaky}\nspec: {containers: []}\n"
     result = lab.check(first, pod)
     assert result.status == "invalid" and "only policies count" in result.message
+
+
+def test_service_port_hint_names_the_port_of_the_service_in_front_of_the_blocked_pod():
+    wrong = ROOT / "tests" / "data" / "labs" / "04-service-and-named-ports" / "service-port.yaml"
+    result = lab.check("04-service-and-named-ports", wrong.read_text(encoding="utf-8"))
+    assert "TCP/3000 (Service shop/api forwards 80 to it)" in result.hint
