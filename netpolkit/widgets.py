@@ -158,7 +158,7 @@ class ExplorerState:
         """One line: allowed pairs on the current port, self pairs left out."""
         row = self.reach.summary().loc[self.port]
         off = f"; {len(self.disabled)} policies switched off" if self.disabled else ""
-        return f"{self.step}: {row['allowed']} of {row['pairs']} pairs allowed on {self.port}{off}"
+        return f"{self.step}: {int(row['allowed'])} of {int(row['pairs'])} pairs allowed on {self.port}{off}"
 
 
 class Explorer:
