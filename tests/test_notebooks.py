@@ -25,7 +25,7 @@ def _is_lab_solution(path: Path) -> bool:
 def _runnable_notebooks() -> list[pytest.ParameterSet]:
     """notebooks/*.ipynb (id: file name) and lab notebooks without solutions (id: path under the repo)."""
     params = [pytest.param(nb, id=nb.name) for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))]
-    # TODO(labs issue): refine once the labs layout is defined.
+    # Lab exercises (labs/*.ipynb) run as shipped; their solutions (labs/solutions/*.py) run in test_labs.py.
     labs = sorted((ROOT / "labs").glob("**/*.ipynb"))
     params += [
         pytest.param(nb, id=nb.relative_to(ROOT).as_posix())
