@@ -250,11 +250,12 @@ class CheckResult:
         if self.reach is None:
             raise ValueError(f"nothing to draw: the answer is {self.status}")
         port = port or (self.differences["port"].iloc[0] if not self.differences.empty else self.lab.ports[0])
-        got, want = self.reach.frame(port).to_numpy(), self.lab.target_frame(port).to_numpy()
+        result = self.reach.frame(port)
+        got, want = result.to_numpy(), self.lab.target_frame(port).to_numpy()
         states = np.where(
             got == want, np.where(got, "allowed", "blocked"), np.where(got, "newly allowed", "newly blocked")
         )
-        frame = pd.DataFrame(states, index=self.reach.frame(port).index, columns=self.reach.frame(port).columns)
+        frame = pd.DataFrame(states, index=result.index, columns=result.columns)
         display = plot.DiffDisplay(frame, self.reach.endpoints, port=str(port), profile=self.reach.profile.name)
         display.plot(ax, title="your result vs the goal")
         labels = {

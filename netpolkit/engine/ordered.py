@@ -59,6 +59,7 @@ class OrderedEngine:
         self.accounts = SelectorCache(table.service_account_table)
         self._ns_code = {n: i for i, n in enumerate(table.namespaces)}
         self._entities: dict[tuple[EntityRule, str], np.ndarray] = {}
+        self._k8s_row = {id(p): row for row, p in enumerate(self.base.policies)}
         self._selects = [self._policy_selects(p) for p in self.policies]
 
     # ---- port-independent columns ------------------------------------------------------------------------
@@ -66,7 +67,7 @@ class OrderedEngine:
     def _policy_selects(self, policy: Any) -> np.ndarray:
         t = self.table
         if isinstance(policy, NetworkPolicy):
-            return self.base.selects[self.base.policies.index(policy)]
+            return self.base.selects[self._k8s_row[id(policy)]]
         out = t.is_pod & self.calico_selectors(policy.selector)
         if policy.namespace:
             out = out & (t.namespace_index == self._ns_code[policy.namespace])
