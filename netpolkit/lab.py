@@ -255,6 +255,8 @@ class CheckResult:
         states = np.where(
             got == want, np.where(got, "allowed", "blocked"), np.where(got, "newly allowed", "newly blocked")
         )
+        diagonal = np.diag_indices(len(got))  # self pairs never count: shown as they are
+        states[diagonal] = np.where(got[diagonal], "allowed", "blocked")
         frame = pd.DataFrame(states, index=result.index, columns=result.columns)
         display = plot.DiffDisplay(frame, self.reach.endpoints, port=str(port), profile=self.reach.profile.name)
         display.plot(ax, title="your result vs the goal")

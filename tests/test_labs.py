@@ -114,3 +114,12 @@ def test_service_port_hint_names_the_port_of_the_service_in_front_of_the_blocked
     wrong = ROOT / "tests" / "data" / "labs" / "04-service-and-named-ports" / "service-port.yaml"
     result = lab.check("04-service-and-named-ports", wrong.read_text(encoding="utf-8"))
     assert "TCP/3000 (Service shop/api forwards 80 to it)" in result.hint
+
+
+def test_diff_heatmap_counts_the_same_cells_as_the_check():
+    wrong = ROOT / "tests" / "data" / "labs" / "02-and-or-peers" / "or-instead-of-and.yaml"
+    result = lab.check("02-and-or-peers", wrong.read_text(encoding="utf-8"))
+    display = result.diff_heatmap(result.differences["port"].iloc[0])
+    shown = display.counts_["newly allowed"] + display.counts_["newly blocked"]
+    port = result.differences["port"].iloc[0]
+    assert shown == int((result.differences["port"] == port).sum())
