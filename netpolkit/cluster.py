@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from netpolkit.errors import PolicyError, Where
-from netpolkit.model import Namespace, Service, Workload, object_key, parse_object
+from netpolkit.model import Namespace, Service, Unsupported, Workload, object_key, parse_object
 from netpolkit.model.document import Document
 from netpolkit.model.labels import check_label_key, check_label_value
 from netpolkit.model.ports import PortQuery
@@ -106,9 +106,12 @@ class Cluster:
         replicas: str = "one",
         default_namespace: str = "default",
         sources: Mapping[tuple[str, str, str], Where] | None = None,
+        warnings: Iterable[str] = (),
     ) -> None:
         if replicas not in ("one", "all"):
             raise ValueError(f"replicas must be 'one' or 'all', got {replicas!r}")
+        self.warnings: tuple[str, ...] = tuple(dict.fromkeys(warnings))
+        """What loading left out (only with ``unsupported="ignore"``); every result built on it repeats these."""
         self._objects = dict(objects)
         self._sources = dict(sources or {})
         self._externals = _parse_externals(externals or {})
@@ -126,15 +129,22 @@ class Cluster:
         replicas: str = "one",
         default_namespace: str = "default",
         source: str = "<objects>",
+        unsupported: str = "error",
     ) -> Cluster:
         """Build a cluster from manifest dicts (as ``kubectl get -o json`` prints them) or Documents.
 
         Kinds: Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob,
         Service, NetworkPolicy (and the Calico kinds once their dialect is loaded); other kinds are skipped with a
         warning. Raises :class:`~netpolkit.PolicyError` on the first bad object; nothing is half-loaded.
+
+        A policy netpolkit cannot evaluate (an unknown kind or version in a policy API group, or a feature that
+        changes verdicts and is not modelled) is an error; ``unsupported="ignore"`` leaves it out and keeps a
+        warning in ``Cluster.warnings``.
         """
         docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
-        return cls.from_documents(docs, externals, replicas=replicas, default_namespace=default_namespace)
+        return cls.from_documents(
+            docs, externals, replicas=replicas, default_namespace=default_namespace, unsupported=unsupported
+        )
 
     @classmethod
     def from_documents(
@@ -145,14 +155,23 @@ class Cluster:
         replicas: str = "one",
         default_namespace: str = "default",
         replace: bool = False,
+        unsupported: str = "error",
     ) -> Cluster:
         """Like :meth:`from_objects`, for Documents that remember their file (see ``netpolkit.io``).
 
         ``replace=True``: a later object with the same kind/namespace/name replaces an earlier one, as applying the
         documents in order would; otherwise such a duplicate is an error.
         """
-        parsed, sources = _parse_all(documents, default_namespace, allow_replace=replace)
-        cluster = cls(parsed, externals, replicas=replicas, default_namespace=default_namespace, sources=sources)
+        sink = Unsupported(unsupported)
+        parsed, sources = _parse_all(documents, default_namespace, allow_replace=replace, sink=sink)
+        cluster = cls(
+            parsed,
+            externals,
+            replicas=replicas,
+            default_namespace=default_namespace,
+            sources=sources,
+            warnings=sink.warnings,
+        )
         cluster._check_endpoint_ids()
         return cluster
 
@@ -170,20 +189,28 @@ class Cluster:
                 )
             seen[pod_id] = workload
 
-    def _replace(self, objects: dict, sources: dict) -> Cluster:
+    def _replace(self, objects: dict, sources: dict, warnings: Iterable[str] = ()) -> Cluster:
         return Cluster(
             objects,
             {n: str(ip) for n, ip in self._externals.items()},
             replicas=self.replicas,
             default_namespace=self.default_namespace,
             sources=sources,
+            warnings=(*self.warnings, *warnings),
         )
 
-    def apply(self, objects: Iterable[Mapping[str, Any] | Document], *, source: str = "<apply>") -> Cluster:
+    def apply(
+        self,
+        objects: Iterable[Mapping[str, Any] | Document],
+        *,
+        source: str = "<apply>",
+        unsupported: str = "error",
+    ) -> Cluster:
         """A new cluster with ``objects`` applied: one with the same kind/namespace/name replaces the old one."""
         docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
-        parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True)
-        return self._replace({**self._objects, **parsed}, {**self._sources, **sources})
+        sink = Unsupported(unsupported)
+        parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True, sink=sink)
+        return self._replace({**self._objects, **parsed}, {**self._sources, **sources}, sink.warnings)
 
     def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
         """A new cluster without the object ``kind namespace/name`` (KeyError when there is none).
@@ -223,6 +250,7 @@ class Cluster:
             replicas=self.replicas,
             default_namespace=self.default_namespace,
             sources=self._sources,
+            warnings=self.warnings,
         )
 
     # ---- the objects ---------------------------------------------------------------------------------------
@@ -502,12 +530,17 @@ class Cluster:
         )
 
 
-def _parse_all(documents: Iterable[Document], default_namespace: str, *, allow_replace: bool):
+def _parse_all(
+    documents: Iterable[Document], default_namespace: str, *, allow_replace: bool, sink: Unsupported | None = None
+):
     parsed: dict[tuple[str, str, str], Any] = {}
     sources: dict[tuple[str, str, str], Where] = {}
     skipped: Counter[str] = Counter()
     for doc in documents:
-        obj = parse_object(doc.obj, doc.where, default_namespace=default_namespace)
+        before = len(sink.warnings) if sink is not None else 0
+        obj = parse_object(doc.obj, doc.where, default_namespace=default_namespace, unsupported=sink)
+        if obj is None and sink is not None and len(sink.warnings) > before:
+            continue  # a policy left out under unsupported="ignore": its warning says so
         if obj is None:
             skipped[f"{doc.obj.get('kind')} ({doc.obj.get('apiVersion')})"] += 1
             continue

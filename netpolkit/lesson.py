@@ -24,7 +24,6 @@ import pandas as pd
 from netpolkit.cluster import Cluster
 from netpolkit.course import Step, Tutorial, Variant, check_step, reachability_for
 from netpolkit.engine import get_profile
-from netpolkit.engine.ordering import policy_position
 from netpolkit.matrix import Reachability, reachability
 
 __all__ = [
@@ -203,11 +202,21 @@ def policy_order(cluster: Cluster, endpoint: str) -> pd.DataFrame:
     ordered = Reachability(cluster, get_profile("calico"))  # selection only: nothing is evaluated
     refs = dict.fromkeys(ordered.policies_for(endpoint, "ingress") + ordered.policies_for(endpoint, "egress"))
     by_ref = {p.ref: p for p in cluster.policy_objects}
+    plan = ordered._evaluator.plan
+    tier_of = {id(p): stage.name for d in plan.stages.values() for stage in d for _, p in stage.policies}
     rows = []
     for policy in (by_ref[ref] for ref in refs):
-        tier, order, name = policy_position(policy)
+        order, name = plan.dialect_of[id(policy)].placement(policy).rank[:2]
         types = ", ".join(getattr(policy, "policy_types", ()))
-        rows.append({"tier": tier, "order": order, "name": name, "kind": policy.ref.rsplit(" ", 1)[0], "types": types})
+        rows.append(
+            {
+                "tier": tier_of[id(policy)],
+                "order": order,
+                "name": name,
+                "kind": policy.ref.rsplit(" ", 1)[0],
+                "types": types,
+            }
+        )
     table = pd.DataFrame(rows, columns=["tier", "order", "name", "kind", "types"])
     table = table.sort_values(["tier", "order", "name"], kind="stable").reset_index(drop=True)
     table["order"] = [("none (last)" if math.isinf(o) else f"{o:g}") for o in table["order"]]

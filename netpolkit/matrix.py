@@ -5,6 +5,7 @@ Pure pandas/numpy: presentation (heatmaps, widgets, CLI) only consumes it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -16,13 +17,15 @@ from netpolkit.cluster import Cluster
 from netpolkit.engine import (
     ENGINES,
     ClassVerdict,
+    Evaluator,
     Explanation,
     Profile,
-    ReferenceEngine,
-    evaluate,
+    enforcing_profiles,
     get_profile,
+    unenforced,
 )
-from netpolkit.errors import UnknownEndpointError
+from netpolkit.errors import PolicyError, UnknownEndpointError, Where
+from netpolkit.model.fields import UNSUPPORTED_MODES
 from netpolkit.model.ports import PortQuery
 
 __all__ = ["DIFF_STATES", "Diff", "Reachability", "reachability"]
@@ -37,15 +40,23 @@ def reachability(
     ports: Iterable[PortLike] | PortLike | None = None,
     profile: str | Profile = "upstream",
     engine: str = "vectorized",
+    *,
+    unsupported: str = "error",
 ) -> Reachability:
     """Who can open a connection to whom, on which port.
 
     ``ports``: port specs like ``"TCP/80"``, ``"udp/53"``, ``"80"``; ``None`` means every port a pod of the cluster
-    declares. ``profile``: "upstream", "calico" or "cilium" (implementation-defined choices, see
-    :mod:`netpolkit.engine.profiles`). ``engine``: "vectorized" (fast) or "reference" (per pair, the oracle).
+    declares. ``profile``: "upstream", "calico" or "cilium" (the network plugin: which policy dialects it enforces
+    and its implementation-defined choices, see :mod:`netpolkit.engine.profiles`). ``engine``: "vectorized" (fast)
+    or "reference" (per pair, the oracle).
+
+    A policy of a dialect the profile's plugin does not enforce is a :class:`~netpolkit.PolicyError`; with
+    ``unsupported="ignore"`` it is left out and the result's ``warnings`` say so.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+    if unsupported not in UNSUPPORTED_MODES:
+        raise ValueError(f"unsupported must be one of {', '.join(map(repr, UNSUPPORTED_MODES))}, got {unsupported!r}")
     if ports is None:
         queries = cluster.declared_ports()
         if not queries:
@@ -56,34 +67,36 @@ def reachability(
         queries = list(dict.fromkeys(PortQuery.parse(p) for p in ports))
         if not queries:
             raise ValueError("ports is empty: pass at least one port, or None for every declared port")
-    reach = Reachability(cluster, get_profile(profile), engine)
+    reach = Reachability(cluster, get_profile(profile), engine, unsupported=unsupported)
     reach._compute(queries)
     return reach
 
 
 class Reachability:
-    """Verdicts for every (source, destination, port) of a cluster, and the reasons behind them."""
+    """Verdicts for every (source, destination, port) of a cluster, and the reasons behind them.
 
-    def __init__(self, cluster: Cluster, profile: Profile, engine: str = "vectorized") -> None:
+    ``warnings``: what was left out because it is not modelled or not enforced (only with ``unsupported="ignore"``):
+    when not empty, a verdict may be wrong, and the CLI, heatmaps and ``explain`` say so.
+    """
+
+    def __init__(
+        self, cluster: Cluster, profile: Profile, engine: str = "vectorized", *, unsupported: str = "error"
+    ) -> None:
         self.cluster = cluster
         self.profile = profile
         self.engine = engine
         self._results: dict[PortQuery, ClassVerdict] = {}
+        self._policies, dropped = _enforced(cluster, profile, unsupported)
+        self.warnings: tuple[str, ...] = (*cluster.warnings, *dropped)
+
+    @cached_property
+    def _evaluator(self) -> Evaluator:
+        return Evaluator(self.cluster.table, self._policies, self.profile, self.cluster.tier_objects)
 
     def _compute(self, queries: Sequence[PortQuery]) -> None:
         missing = [q for q in queries if q not in self._results]
         if missing:
-            table = self.cluster.table
-            self._results.update(
-                evaluate(
-                    table,
-                    self.cluster.policy_objects,
-                    self.profile,
-                    self.engine,
-                    missing,
-                    self.cluster.tier_objects,
-                )
-            )
+            self._results.update(self._evaluator.evaluate(self.engine, missing))
 
     def _result(self, port: PortLike | None) -> tuple[PortQuery, ClassVerdict]:
         if port is None:
@@ -158,10 +171,6 @@ class Reachability:
         columns = ["src", "dst", "protocol", "port", "allowed"]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
-    @cached_property
-    def _reference(self) -> ReferenceEngine:
-        return ReferenceEngine(self.cluster.table, self.cluster.policy_objects, self.profile, self.cluster.tier_objects)
-
     def policies_for(self, endpoint: str, direction: str) -> list[str]:
         """The policies that apply to ``endpoint`` for ``direction`` ("ingress"/"egress"), in evaluation order.
 
@@ -170,12 +179,14 @@ class Reachability:
         key = direction.capitalize()
         if key not in ("Ingress", "Egress"):
             raise ValueError(f"direction must be 'ingress' or 'egress', got {direction!r}")
-        return [p.ref for p in self._reference.selecting[key][self.resolve(endpoint)]]
+        return [p.ref for p in self._evaluator.selecting(self.resolve(endpoint), key)]
 
     def explain(self, src: str, dst: str, port: PortLike) -> Explanation:
-        """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side."""
+        """Why ``src -> dst`` on ``port`` is allowed or blocked: the deciding policy and rule on each side (dialect,
+        tier, priority or order, 1-based rule number and the rule's name where it has one)."""
         s, d = self.resolve(src), self.resolve(dst)
-        return self._reference.explain(s, d, PortQuery.parse(port))
+        why = self._evaluator.explain(s, d, PortQuery.parse(port))
+        return dataclasses.replace(why, warnings=self.warnings) if self.warnings else why
 
     # ---- aggregation and comparison --------------------------------------------------------------------------
 
@@ -245,6 +256,28 @@ class Reachability:
             f"<Reachability {len(self.cluster.table)} endpoints, ports {', '.join(self.ports)}, "
             f"profile {self.profile.name}, engine {self.engine}>"
         )
+
+
+def _enforced(cluster: Cluster, profile: Profile, unsupported: str) -> tuple[tuple, tuple[str, ...]]:
+    """The cluster's policies that the profile's plugin enforces; the others are an error, or (ignore) warnings."""
+    dropped = unenforced(cluster.policy_objects, profile)
+    warnings = []
+    for policy, dialect in dropped:
+        others = [f"profile={n!r}" for n in enforcing_profiles(dialect)]
+        where = cluster.source_of(policy) or Where()
+        message = (
+            f"profile {profile.name!r} ({profile.enforced_by or profile.name}) does not enforce {dialect} policies"
+            + (f"; evaluate with {' or '.join(others)}" if others else "")
+        )
+        error = PolicyError(message, where=where.with_obj(policy.ref))
+        if unsupported == "error":
+            raise PolicyError(
+                f"{message}, or pass unsupported='ignore' (CLI --ignore-unsupported) to leave it out",
+                where=where.with_obj(policy.ref),
+            )
+        warnings.append(f"{error}: left out")
+    skip = {id(p) for p, _ in dropped}
+    return tuple(p for p in cluster.policy_objects if id(p) not in skip), tuple(warnings)
 
 
 class Diff:

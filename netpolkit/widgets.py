@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from netpolkit.cluster import Cluster
-from netpolkit.engine import PROFILES, Explanation
-from netpolkit.engine.ordering import has_calico
+from netpolkit.engine import PROFILES, Explanation, unenforced
 from netpolkit.matrix import Reachability, reachability
 from netpolkit.model import object_key
 
@@ -133,9 +132,12 @@ class ExplorerState:
 
     @property
     def profiles(self) -> tuple[str, ...]:
-        """The profiles that can evaluate every step (Calico policies need an ordered one)."""
-        calico = any(has_calico(c.policy_objects) for c in self.steps.values())
-        return tuple(name for name, p in PROFILES.items() if p.ordered or not calico)
+        """The profiles whose plugin enforces every policy of every step (Calico policies need Calico, ...)."""
+        return tuple(
+            name
+            for name, p in PROFILES.items()
+            if not any(unenforced(c.policy_objects, p) for c in self.steps.values())
+        )
 
     @property
     def policy_refs(self) -> list[str]:

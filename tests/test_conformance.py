@@ -1043,9 +1043,9 @@ def test_explain_names_the_deciding_policy_and_rule_index(explained: npk.Cluster
     assert why.allowed
     assert why.ingress.allowed
     assert why.ingress.reason == "allowed by rule"
-    assert (why.ingress.policy, why.ingress.rule) == ("NetworkPolicy shop/api-ingress", 1)
+    assert (why.ingress.policy, why.ingress.rule) == ("NetworkPolicy shop/api-ingress", 2)  # 1-based
     assert "NetworkPolicy shop/api-ingress" in str(why)
-    assert "rule 1" in str(why)
+    assert "rule 2" in str(why)
 
 
 def test_explain_names_both_sides_when_both_are_isolated(explained: npk.Cluster):
@@ -1054,12 +1054,12 @@ def test_explain_names_both_sides_when_both_are_isolated(explained: npk.Cluster)
     assert (why.egress.reason, why.egress.policy, why.egress.rule) == (
         "allowed by rule",
         "NetworkPolicy shop/web-egress",
-        1,
+        2,
     )
     assert (why.ingress.reason, why.ingress.policy, why.ingress.rule) == (
         "allowed by rule",
         "NetworkPolicy shop/api-ingress",
-        0,
+        1,
     )
     assert why.deciding is None
 
@@ -1099,7 +1099,7 @@ def test_explain_treats_externals_as_unpoliced(explained: npk.Cluster):
     reach = npk.reachability(explained, ports=["TCP/443"])
     out = reach.explain("shop/web", "external/internet", "TCP/443")
     assert out.allowed
-    assert (out.egress.policy, out.egress.rule) == ("NetworkPolicy shop/web-egress", 0)
+    assert (out.egress.policy, out.egress.rule) == ("NetworkPolicy shop/web-egress", 1)
     assert out.ingress.reason == "external endpoint"
     inbound = reach.explain("internet", "shop/web", "TCP/443")  # a bare external name resolves too
     assert inbound.egress.reason == "external endpoint"

@@ -212,4 +212,4 @@ def test_a_pass_in_a_first_tier_hands_over_to_the_next_tier():
     passed = npk.explain(cluster, "a/web", "a/db", "TCP/5432", profile="calico")
     assert passed.ingress.policy == "Calico NetworkPolicy a/allow-all-to-db" and passed.ingress.tier == "default"
     denied = npk.explain(cluster, "a/batch", "a/db", "TCP/5432", profile="calico")
-    assert denied.ingress.policy == "GlobalNetworkPolicy security.gate" and denied.ingress.rule == 1
+    assert denied.ingress.policy == "GlobalNetworkPolicy security.gate" and denied.ingress.rule == 2

@@ -196,7 +196,6 @@ BAD: list[Bad] = [
         f"{EXPR}.values",
         "takes no values",
     ),
-    Bad("missing-pod-selector", policy("ingress: [{}]"), "spec.podSelector", "required"),
     Bad(
         "missing-spec",
         POLICY_HEADER,

@@ -1,4 +1,7 @@
-"""Evaluators: ``reference`` (per pair, the oracle, explain) and ``vectorized`` (the product), one interface."""
+"""Evaluators: ``reference`` (per pair, the oracle, explain) and ``vectorized`` (the product), one plan.
+
+Every dialect compiles into one ordered form (:mod:`netpolkit.engine.plan`); both engines evaluate that form.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from netpolkit.cluster import EndpointTable
+from netpolkit.engine.columns import Columns
+from netpolkit.engine.dialects import DIALECTS, Dialect, dialect_class
 from netpolkit.engine.explanation import Explanation, SideDecision
-from netpolkit.engine.ordered import OrderedEngine
-from netpolkit.engine.ordering import has_calico
+from netpolkit.engine.plan import DIRECTIONS, Plan, Stage, build_plan
 from netpolkit.engine.profiles import PROFILES, Profile, get_profile
 from netpolkit.engine.reference import ReferenceEngine
 from netpolkit.engine.vectorized import ClassVerdict, VectorizedEngine
@@ -20,17 +24,80 @@ __all__ = [
     "ENGINES",
     "PROFILES",
     "ClassVerdict",
+    "Evaluator",
     "Explanation",
-    "OrderedEngine",
+    "Plan",
     "Profile",
     "ReferenceEngine",
     "SideDecision",
+    "Stage",
     "VectorizedEngine",
+    "enforcing_profiles",
     "evaluate",
     "get_profile",
+    "unenforced",
 ]
 
 ENGINES = ("vectorized", "reference")
+
+
+def unenforced(policies: Sequence[Any], profile: Profile) -> list[tuple[Any, str]]:
+    """The policies whose dialect the profile's plugin does not enforce, with their dialect's name."""
+    out = []
+    for policy in policies:
+        name = dialect_class(policy).name
+        if name not in profile.dialects:
+            out.append((policy, name))
+    return out
+
+
+def enforcing_profiles(dialect: str) -> list[str]:
+    """The names of the built-in profiles that enforce a dialect."""
+    return [name for name, p in PROFILES.items() if dialect in p.dialects]
+
+
+class Evaluator:
+    """One cluster's policies planned once under a profile: verdicts by either engine, reasons by the reference.
+
+    Every policy must be of a dialect the profile enforces (see :func:`unenforced`).
+    """
+
+    def __init__(
+        self, table: EndpointTable, policies: Sequence[Any], profile: Profile, tiers: Sequence[Any] = ()
+    ) -> None:
+        for policy, dialect in unenforced(policies, profile)[:1]:
+            raise ValueError(f"profile {profile.name!r} does not enforce {dialect} policies ({policy.ref})")
+        self.table = table
+        self.profile = profile
+        self.columns = Columns(table)
+        self.dialects: tuple[Dialect, ...] = tuple(cls(table, profile, self.columns) for cls in DIALECTS)
+        self.plan = build_plan(policies, self.dialects, ordered=profile.ordered, tiers=tiers)
+        self.vectorized = VectorizedEngine(table, self.plan, profile)
+        self.reference = ReferenceEngine(table, self.plan, profile)
+
+    def evaluate(self, engine: str, ports: Sequence[PortQuery]) -> dict[PortQuery, ClassVerdict]:
+        """Verdicts for every pair of endpoints on each port, by the chosen engine."""
+        if engine == "vectorized":
+            return {q: self.vectorized.evaluate(q) for q in ports}
+        if engine == "reference":
+            identity = np.arange(len(self.table), dtype=np.intp)
+            return {q: ClassVerdict(identity, identity, self.reference.matrix(q)) for q in ports}
+        raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+
+    def explain(self, src: int, dst: int, query: PortQuery) -> Explanation:
+        """Both sides' decisions for one pair (the reference engine's account)."""
+        return self.reference.explain(src, dst, query)
+
+    def selecting(self, endpoint: int, direction: str) -> list[Any]:
+        """The policies that apply to an endpoint for a direction, in evaluation order."""
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        out: dict[int, Any] = {}
+        for stage in self.plan.stages[direction]:
+            for dialect, policy in stage.policies:
+                if id(policy) not in out and self.reference.selects((dialect, policy), endpoint):
+                    out[id(policy)] = policy
+        return list(out.values())
 
 
 def evaluate(
@@ -41,21 +108,7 @@ def evaluate(
     ports: Sequence[PortQuery],
     tiers: Sequence[Any] = (),
 ) -> dict[PortQuery, ClassVerdict]:
-    """Verdicts for every pair of endpoints on each port, by the chosen engine.
-
-    Calico policies need an ordered profile ("calico"). With Kubernetes policies alone the ordered model gives the
-    same verdicts as the union, so the vectorized engine then takes the faster union path.
-    """
-    if has_calico(policies) and not profile.ordered:
-        raise ValueError("this cluster has Calico policies: evaluate it with profile='calico'")
-    if engine == "vectorized":
-        if has_calico(policies):
-            ordered = OrderedEngine(table, policies, profile, tiers)
-            return {q: ordered.evaluate(q) for q in ports}
-        vectorized = VectorizedEngine(table, policies, profile)
-        return {q: vectorized.evaluate(q) for q in ports}
-    if engine == "reference":
-        reference = ReferenceEngine(table, policies, profile, tiers)
-        identity = np.arange(len(table), dtype=np.intp)
-        return {q: ClassVerdict(identity, identity, reference.matrix(q)) for q in ports}
-    raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+    """Verdicts for every pair of endpoints on each port, by the chosen engine (see :class:`Evaluator`)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+    return Evaluator(table, policies, profile, tiers).evaluate(engine, ports)

@@ -24,9 +24,22 @@ class SideDecision:
     allowed: bool
     reason: str
     policy: str | None = None
-    rule: int | None = None
+    rule: int | None = None  # 1-based number of the deciding rule in its policy (in ``section``)
     tier: str | None = None
     isolated_by: tuple[str, ...] = ()
+    dialect: str | None = None  # "NetworkPolicy", "Calico", "ClusterNetworkPolicy", "AdminNetworkPolicy", "Cilium"
+    position: str = ""  # where the policy runs in its tier: "priority 10", "order 100"
+    rule_name: str | None = None  # the rule's own name, where the dialect has one
+    section: str = ""  # the field holding the rule when not plain ingress/egress, e.g. "ingressDeny"
+
+    @property
+    def tier_label(self) -> str:
+        """The tier as people say it: "Admin tier", "Baseline tier", "tier security"."""
+        if not self.tier:
+            return ""
+        if self.tier in ("admin", "baseline"):
+            return f"{self.tier.title()} tier"
+        return f"tier {self.tier}"
 
     def __str__(self) -> str:
         side = f"{self.direction} of {self.endpoint}"
@@ -36,13 +49,15 @@ class SideDecision:
             return f"{side}: allowed, an external endpoint has no policies"
         if self.reason in (ALLOWED_BY_RULE, DENIED_BY_RULE):
             verb = "allowed" if self.allowed else "denied"
-            tier = f" (tier {self.tier})" if self.tier else ""
-            return f"{side}: {verb} by {self.policy}{tier}, {self.direction} rule {self.rule}"
+            where = ", ".join(part for part in (self.tier_label, self.position) if part)
+            where = f" ({where})" if where else ""
+            named = f' "{self.rule_name}"' if self.rule_name else ""
+            return f"{side}: {verb} by {self.policy}{where}, {self.section or self.direction} rule {self.rule}{named}"
         if self.reason == PASSED:
             return f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
         if self.reason == END_OF_TIER:
             by = ", ".join(self.isolated_by)
-            return f"{side}: denied at the end of tier {self.tier}: selected by {by}, no rule decided"
+            return f"{side}: denied at the end of {self.tier_label}: selected by {by}, no rule decided"
         return f"{side}: denied, isolated by {', '.join(self.isolated_by)} and no rule matched"
 
 
@@ -57,10 +72,12 @@ class Explanation:
     egress: SideDecision
     ingress: SideDecision
     note: str = ""
+    warnings: tuple[str, ...] = ()  # what the evaluation left out (unsupported="ignore"): the verdict may be wrong
 
     def __str__(self) -> str:
         verdict = "ALLOWED" if self.allowed else "BLOCKED"
-        lines = [
+        lines = [f"WARNING: {w}" for w in self.warnings]
+        lines += [
             f"{self.src} -> {self.dst} on {self.port}: {verdict}",
             f"  {self.egress}",
             f"  {self.ingress}",

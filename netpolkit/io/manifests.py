@@ -83,17 +83,25 @@ def load(
     replicas: str = "one",
     default_namespace: str = "default",
     replace: bool = False,
+    unsupported: str = "error",
 ) -> Cluster:
     """Load manifests or ``kubectl get ... -o yaml|json`` exports into a :class:`Cluster`.
 
     ``externals`` names external endpoints (``{"internet": "203.0.113.10"}``); ``replicas="all"`` expands each
     workload into one pod per replica. ``replace=True`` applies the documents in order (a later object with the same
     kind/namespace/name replaces an earlier one), e.g. to load a tutorial folder as its final state.
-    Raises :class:`PolicyError` on the first bad object; nothing half-loaded.
+    Raises :class:`PolicyError` on the first bad object; nothing half-loaded. A policy netpolkit cannot evaluate
+    (an unknown policy kind or version, an unmodelled feature such as L7 rules) is such an error;
+    ``unsupported="ignore"`` leaves it out instead and keeps a warning in ``Cluster.warnings``.
     """
     if not paths:
         raise ValueError("load() needs at least one file or folder")
     docs: Iterable[Document] = read_documents(*paths)
     return Cluster.from_documents(
-        docs, externals, replicas=replicas, default_namespace=default_namespace, replace=replace
+        docs,
+        externals,
+        replicas=replicas,
+        default_namespace=default_namespace,
+        replace=replace,
+        unsupported=unsupported,
     )

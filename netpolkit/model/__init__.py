@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from netpolkit.errors import PolicyError, Where
-from netpolkit.model.fields import Reader
+from netpolkit.model.fields import Reader, Unsupported
 from netpolkit.model.k8s import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, parse_network_policy
 from netpolkit.model.labels import LabelSelector, Requirement
 from netpolkit.model.ports import PortQuery
@@ -41,9 +41,11 @@ __all__ = [
     "Rule",
     "Service",
     "ServicePort",
+    "Unsupported",
     "Workload",
     "object_key",
     "parse_object",
+    "policy_like",
     "register_kind",
 ]
 
@@ -104,6 +106,64 @@ def _register_calico() -> None:
 _register_calico()
 
 
+
+# API groups whose objects decide verdicts. In these groups an object netpolkit cannot evaluate is an error (or, with
+# unsupported="ignore", a warning): never silently skipped. The kinds listed as harmless are not policies.
+POLICY_GROUPS: dict[str, frozenset[str] | None] = {
+    # group -> the kinds of the group that are policies (None: every kind of the group is one)
+    "networking.k8s.io": frozenset({"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}),
+    "policy.networking.k8s.io": None,
+    "projectcalico.org": frozenset(
+        {
+            "NetworkPolicy",
+            "GlobalNetworkPolicy",
+            "Tier",
+            "StagedNetworkPolicy",
+            "StagedGlobalNetworkPolicy",
+            "StagedKubernetesNetworkPolicy",
+            "NetworkSet",
+            "GlobalNetworkSet",
+            "HostEndpoint",
+            "AdminNetworkPolicy",
+        }
+    ),
+    "crd.projectcalico.org": frozenset(
+        {
+            "NetworkPolicy",
+            "GlobalNetworkPolicy",
+            "Tier",
+            "StagedNetworkPolicy",
+            "StagedGlobalNetworkPolicy",
+            "StagedKubernetesNetworkPolicy",
+            "NetworkSet",
+            "GlobalNetworkSet",
+            "HostEndpoint",
+        }
+    ),
+    "cilium.io": frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "CiliumCIDRGroup"}),
+    "crd.antrea.io": frozenset({"NetworkPolicy", "ClusterNetworkPolicy", "Tier", "ClusterGroup", "Group"}),
+    "networking.gke.io": frozenset({"FQDNNetworkPolicy", "GKENetworkParamSet"}),
+    "k8s.ovn.org": frozenset({"EgressFirewall", "AdminNetworkPolicy"}),
+    "security.openshift.io": frozenset(),
+    "networking.x-k8s.io": None,
+}
+
+
+def policy_like(api_version: str, kind: str) -> str | None:
+    """Why an object netpolkit does not model would change verdicts (a policy kind or version), or None."""
+    group = api_version.rpartition("/")[0]
+    kinds = POLICY_GROUPS.get(group)
+    if group not in POLICY_GROUPS or (kinds is not None and kind not in kinds):
+        return None
+    known = sorted({v for (v, k) in _KINDS if k == kind and v.rpartition("/")[0] == group})
+    if known:
+        return (
+            f"{kind} {api_version} is not a version netpolkit evaluates (it reads {', '.join(known)}): "
+            "check the apiVersion"
+        )
+    return f"{kind} ({api_version}) is a policy kind netpolkit does not evaluate yet"
+
+
 def is_supported(obj: Mapping[str, Any]) -> bool:
     """Whether netpolkit models this object's apiVersion and kind."""
     return (obj.get("apiVersion"), obj.get("kind")) in _KINDS
@@ -121,14 +181,26 @@ def object_key(obj: Any) -> tuple[str, str, str]:
     return (kind, getattr(obj, "namespace", "") or "", obj.name)
 
 
-def parse_object(obj: Any, where: Where, *, default_namespace: str = "default") -> Any:
-    """Parse one manifest document; ``None`` for a kind netpolkit does not model. Raises PolicyError."""
-    doc = Reader(obj, "", where)
+def parse_object(
+    obj: Any, where: Where, *, default_namespace: str = "default", unsupported: Unsupported | None = None
+) -> Any:
+    """Parse one manifest document; ``None`` for a kind that is not a policy and that netpolkit does not model.
+
+    A policy kind or version netpolkit cannot evaluate, or an unmodelled feature inside a policy, raises
+    PolicyError unless ``unsupported`` says ignore (then a warning is kept in it and ``None`` returned for the kind).
+    """
+    doc = Reader(obj, "", where, unsupported)
     kind = doc.string("kind", required=True)
     api_version = doc.string("apiVersion", required=True)
     assert kind is not None and api_version is not None
     entry = _KINDS.get((api_version, kind))
     if entry is None:
+        reason = policy_like(api_version, kind)
+        if reason is not None:
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+            name, namespace = meta.get("name"), meta.get("namespace")
+            label = f"{kind} {namespace + '/' if isinstance(namespace, str) else ''}{name}"
+            Reader(obj, "", where.with_obj(label), unsupported).unsupported(reason, "apiVersion", ignored="skipped")
         return None
     namespaced, parser, strict = entry
     meta = doc.child("metadata", required=True)
@@ -139,7 +211,7 @@ def parse_object(obj: Any, where: Where, *, default_namespace: str = "default") 
     if namespaced:
         namespace = meta.string("namespace", default=default_namespace) or default_namespace
     where = where.with_obj(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}")
-    doc, meta = Reader(obj, "", where), Reader(meta.data, "metadata", where)
+    doc, meta = Reader(obj, "", where, unsupported), Reader(meta.data, "metadata", where, unsupported)
     if namespaced and (not _DNS_LABEL.match(namespace) or len(namespace) > 63):
         meta.fail(f"{namespace!r} is not a valid namespace name (lowercase DNS label)", key="namespace")
     if strict:

@@ -270,7 +270,7 @@ def _rule(reader: Reader) -> CalicoRule:
 def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPolicy:
     spec = doc.child("spec")
     if spec is None:
-        spec = Reader({}, "spec", doc.where)
+        spec = Reader({}, "spec", doc.where, doc.sink)
     allowed = ["order", "tier", "selector", "types", "ingress", "egress", "serviceAccountSelector"]
     if kind == "GlobalNetworkPolicy":
         allowed.append("namespaceSelector")

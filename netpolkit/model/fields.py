@@ -11,20 +11,39 @@ from typing import Any, NoReturn
 
 from netpolkit.errors import PolicyError, Where
 
-__all__ = ["Reader"]
+__all__ = ["UNSUPPORTED_MODES", "Reader", "Unsupported"]
+
+UNSUPPORTED_MODES = ("error", "ignore")
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a mapping"}
+
+
+class Unsupported:
+    """What to do with a feature that changes verdicts but that netpolkit does not model.
+
+    ``mode="error"`` (the default everywhere): a :class:`PolicyError`. ``mode="ignore"``: go on without it, and keep
+    a warning naming the object, the field and what was left out (``warnings``), which every result shows.
+    """
+
+    __slots__ = ("mode", "warnings")
+
+    def __init__(self, mode: str = "error") -> None:
+        if mode not in UNSUPPORTED_MODES:
+            raise ValueError(f"unsupported must be one of {', '.join(map(repr, UNSUPPORTED_MODES))}, got {mode!r}")
+        self.mode = mode
+        self.warnings: list[str] = []
 
 
 class Reader:
     """Read fields of one mapping; every error carries ``where`` and the full field path."""
 
-    __slots__ = ("data", "path", "where")
+    __slots__ = ("data", "path", "sink", "where")
 
-    def __init__(self, data: Any, path: str, where: Where) -> None:
+    def __init__(self, data: Any, path: str, where: Where, sink: Unsupported | None = None) -> None:
         self.data = data
         self.path = path
         self.where = where
+        self.sink = sink
         if not isinstance(data, Mapping):
             self.fail(f"expected a mapping, got {_describe(data)}")
 
@@ -37,6 +56,22 @@ class Reader:
     def fail(self, message: str, key: str | None = None) -> NoReturn:
         """Raise a :class:`PolicyError` at this mapping or at its field ``key``."""
         raise PolicyError(message, where=self.where, path=self.sub(key) if key is not None else self.path)
+
+    def unsupported(self, message: str, key: str | None = None, *, ignored: str = "ignored") -> None:
+        """A feature netpolkit does not model: a PolicyError, or (``unsupported="ignore"``) a kept warning.
+
+        ``message`` says what is not modelled; ``ignored`` what netpolkit does instead when told to go on.
+        """
+        if self.sink is None or self.sink.mode == "error":
+            self.fail(
+                f"{message}: not modelled by netpolkit, so the verdicts would be wrong (load with "
+                "unsupported='ignore', CLI --ignore-unsupported, to go on without it)",
+                key=key,
+            )
+        error = PolicyError(
+            f"{message}: not modelled, {ignored}", where=self.where, path=self.sub(key) if key else None
+        )
+        self.sink.warnings.append(str(error))
 
     def fail_at(self, path: str, message: str) -> NoReturn:
         """Raise a :class:`PolicyError` at an explicit field path."""
@@ -83,7 +118,7 @@ class Reader:
             if required:
                 self.fail("required field is missing", key=key)
             return None
-        return Reader(value, self.sub(key), self.where)
+        return Reader(value, self.sub(key), self.where, self.sink)
 
     def list(self, key: str) -> list[Any] | None:
         """A list field (``None`` when missing or null)."""
@@ -99,7 +134,7 @@ class Reader:
         items = self.list(key)
         if items is None:
             return None
-        return [Reader(item, f"{self.sub(key)}[{i}]", self.where) for i, item in enumerate(items)]
+        return [Reader(item, f"{self.sub(key)}[{i}]", self.where, self.sink) for i, item in enumerate(items)]
 
     def string_map(self, key: str) -> dict[str, str]:
         """A mapping of strings to strings (labels, selectors); empty when missing."""

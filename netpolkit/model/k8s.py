@@ -126,9 +126,9 @@ def parse_network_policy(doc: Reader, namespace: str, name: str) -> NetworkPolic
     spec = doc.child("spec", required=True)
     assert spec is not None
     spec.only(("podSelector", "policyTypes", "ingress", "egress"))
-    selector_reader = spec.child("podSelector", required=True)
-    assert selector_reader is not None
-    pod_selector = parse_label_selector(selector_reader)
+    # Missing or null selects every pod of the namespace: the API server stores it as {} (networking/v1 defaulting).
+    selector_reader = spec.child("podSelector")
+    pod_selector = parse_label_selector(selector_reader) if selector_reader is not None else LabelSelector()
     ingress = tuple(_parse_rule(r, "from") for r in spec.children("ingress") or ())
     egress = tuple(_parse_rule(r, "to") for r in spec.children("egress") or ())
     types_raw = spec.list("policyTypes")

@@ -1,0 +1,135 @@
+"""The one ordered form every dialect compiles into: per direction, stages of rules.
+
+A **stage** is a tier: the ClusterNetworkPolicy/AdminNetworkPolicy Admin tier, the namespace owners' tier
+(NetworkPolicy, and Cilium's policies beside them), the Baseline tier, or one Calico tier. Per direction and
+protected endpoint, stages run in order:
+
+- an **ordered** stage (Calico tiers, Admin, Baseline): entries by rank, rules in written order; the first entry
+  whose policy selects the endpoint and whose rule matches decides: Allow / Deny end the evaluation, Pass skips to
+  the next stage;
+- an **unordered** stage (NetworkPolicy's union, Cilium's deny-over-allow): any matching Deny blocks, else any
+  matching Allow allows;
+- nothing decided: when ``end_deny`` and some member policy isolates the endpoint, it is blocked (NetworkPolicy's
+  isolation, Calico's end of tier); otherwise the next stage runs. After the last stage: allowed.
+
+Both engines read the same plan; the reference matches entries pair by pair, the vectorized one as columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from netpolkit.engine.dialects.base import ADMIN, ALLOW, BASELINE, DENY, NAMESPACE, PASS, Dialect, RuleEntry
+
+__all__ = ["ADMIN", "BASELINE", "CALICO_TIERS", "DIRECTIONS", "NAMESPACE", "Entry", "Plan", "Stage", "build_plan"]
+
+DIRECTIONS = ("Ingress", "Egress")
+# Where Calico runs the cluster-admin tiers among its own tiers: (tier name, tier order); both end in Pass.
+CALICO_TIERS: dict[str, tuple[str, float]] = {ADMIN: ("kube-admin", 1_000.0), BASELINE: ("kube-baseline", 10_000_000.0)}
+CALICO_DEFAULT_TIER = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One rule in evaluation order: its dialect, policy, 1-based number in the policy, and action."""
+
+    dialect: Dialect
+    policy: Any
+    number: int
+    rule: RuleEntry
+
+    @property
+    def action(self) -> str:
+        """Allow, Deny or Pass."""
+        return self.rule.action
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One tier of one direction (see the module docstring)."""
+
+    name: str
+    ordered: bool
+    end_deny: bool
+    members: tuple[tuple[Dialect, Any], ...]  # policies that isolate what they select, in this direction
+    entries: tuple[Entry, ...]
+    policies: tuple[tuple[Dialect, Any], ...] = ()  # every policy of the stage for this direction, in rank order
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Stages per direction, and each policy's dialect."""
+
+    stages: Mapping[str, tuple[Stage, ...]]
+    dialect_of: Mapping[int, Dialect]  # id(policy) -> dialect
+
+    def position(self, policy: Any) -> str:
+        """How explain shows where a policy runs ("priority 10", "order 100", or "")."""
+        return self.dialect_of[id(policy)].placement(policy).position
+
+
+def build_plan(
+    policies: Sequence[Any],
+    dialects: Sequence[Dialect],
+    *,
+    ordered: bool,
+    tiers: Sequence[Any] = (),
+) -> Plan:
+    """Order ``policies`` into stages. ``ordered``: Calico's model, where every stage is a tier sorted by order."""
+    by_class = {cls: d for d in dialects for cls in d.policy_classes}
+    dialect_of: dict[int, Dialect] = {}
+    for p in policies:
+        dialect = by_class.get(type(p))
+        if dialect is None:
+            raise TypeError(f"no dialect evaluates {type(p).__name__}")
+        dialect_of[id(p)] = dialect
+    placed = [(dialect_of[id(p)].placement(p), p) for p in policies]
+    names = _stage_sequence({pl.stage for pl, _ in placed}, ordered, tiers)
+    tier_pass = {t.name for t in tiers if getattr(t, "default_action", "Deny") == "Pass"}
+    stages: dict[str, tuple[Stage, ...]] = {}
+    for direction in DIRECTIONS:
+        out = []
+        for name in names:
+            members = sorted(((pl, p) for pl, p in placed if _stage_name(pl.stage, ordered) == name), key=_rank)
+            is_ordered = ordered or name != NAMESPACE
+            end_deny = (name == NAMESPACE) if not ordered else (name not in tier_pass and name not in _KUBE_TIERS)
+            entries = tuple(
+                Entry(dialect_of[id(p)], p, rule.number or i, rule)
+                for _, p in members
+                for i, rule in enumerate(dialect_of[id(p)].rules(p, direction), start=1)
+                if rule.action in (ALLOW, DENY, PASS)
+            )
+            isolating = tuple((dialect_of[id(p)], p) for _, p in members if dialect_of[id(p)].isolates(p, direction))
+            involved = {id(e.policy) for e in entries} | {id(p) for _, p in isolating}
+            in_order = tuple((dialect_of[id(p)], p) for _, p in members if id(p) in involved)
+            if entries or isolating:
+                out.append(Stage(name, is_ordered, end_deny, isolating, entries, in_order))
+        stages[direction] = tuple(out)
+    return Plan(stages, dialect_of)
+
+
+_KUBE_TIERS = {name for name, _ in CALICO_TIERS.values()}
+
+
+def _rank(item: tuple[Any, Any]) -> tuple[Any, ...]:
+    return item[0].rank
+
+
+def _stage_name(stage: str, ordered: bool) -> str:
+    if ordered and stage in CALICO_TIERS:
+        return CALICO_TIERS[stage][0]
+    if ordered and stage == NAMESPACE:
+        return CALICO_DEFAULT_TIER
+    return stage
+
+
+def _stage_sequence(stages: set[str], ordered: bool, tiers: Sequence[Any]) -> list[str]:
+    if not ordered:
+        return [s for s in (ADMIN, NAMESPACE, BASELINE) if s in stages]
+    orders = {t.name: (math.inf if t.order is None else t.order) for t in tiers}
+    orders.update({name: order for name, order in CALICO_TIERS.values()})
+    names = {_stage_name(s, ordered) for s in stages} | {t.name for t in tiers}
+    return sorted(names, key=lambda n: (orders.get(n, math.inf), n))
