@@ -34,7 +34,8 @@ Output formats of ``matrix``:
 * ``csv``: long form, header ``src,dst,protocol,port,allowed``, one row per (source, destination, port);
   ``allowed`` is ``true`` or ``false``.
 * ``json``: one object ``{"profile": "upstream", "endpoints": [ids...],
-  "ports": {"TCP/80": {"<src id>": {"<dst id>": true, ...}, ...}}}``; ``endpoints`` gives the matrix order.
+  "ports": {"TCP/80": {"<src id>": {"<dst id>": true, ...}, ...}}, "warnings": [...]}``; ``endpoints`` gives the
+  matrix order, ``warnings`` what --ignore-unsupported left out (empty otherwise).
 
 The ``check`` expectation file (YAML or JSON)::
 
@@ -146,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
         default="one",
         help="'one' (default): each workload is one endpoint named after it (shop/api); 'all': one endpoint "
         "per replica (shop/api-0, shop/api-1, ...)",
+    )
+    inputs.add_argument(
+        "--ignore-unsupported",
+        action="store_true",
+        help="go on when a policy cannot be evaluated exactly (a kind or version netpolkit does not model, an "
+        "unmodelled feature such as L7 rules, a dialect the --profile's plugin does not enforce): it is left out "
+        "and every output starts with a WARNING banner saying what; without it such input is an error",
     )
     inputs.add_argument(
         "--in-order",
@@ -287,21 +295,34 @@ def _parse_ports(specs: Sequence[str]) -> list[PortQuery]:
     return list(dict.fromkeys(ports))
 
 
-def _load(
-    paths: Sequence[str], externals: Mapping[str, str], replicas: str, stdin: TextIO, in_order: bool = False
-) -> Cluster:
-    """Like :func:`netpolkit.load`, where the path ``-`` reads standard input."""
+def _load(args: argparse.Namespace, externals: Mapping[str, str], stdin: TextIO) -> Cluster:
+    """Like :func:`netpolkit.load` for the input options, where the path ``-`` reads standard input."""
     docs: list[Document] = []
-    for path in paths:
+    for path in args.paths:
         if path == STDIN:
             docs.extend(read_text(stdin.read(), "<stdin>"))
         else:
             docs.extend(read_documents(path))
-    return Cluster.from_documents(docs, externals, replicas=replicas, replace=in_order)
+    return Cluster.from_documents(
+        docs, externals, replicas=args.replicas, replace=args.in_order, unsupported=_unsupported(args)
+    )
+
+
+def _unsupported(args: argparse.Namespace) -> str:
+    return "ignore" if args.ignore_unsupported else "error"
 
 
 def _profile_name(args: argparse.Namespace, default: str | None = None) -> str:
     return args.profile or default or "upstream"
+
+
+def _banner(reach: Reachability, out: TextIO) -> None:
+    """What was left out, before any verdict: the verdicts may be wrong (only with --ignore-unsupported)."""
+    if not reach.warnings:
+        return
+    out.write(f"WARNING: {len(reach.warnings)} thing(s) left out (--ignore-unsupported): verdicts may be wrong\n")
+    for warning in reach.warnings:
+        out.write(f"WARNING: {warning}\n")
 
 
 # ---- matrix ------------------------------------------------------------------------------------------------
@@ -309,7 +330,7 @@ def _profile_name(args: argparse.Namespace, default: str | None = None) -> str:
 
 def _run_matrix(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     ports = _parse_ports(args.port)
-    cluster = _load(args.paths, _parse_externals(args.external), args.replicas, stdin, args.in_order)
+    cluster = _load(args, _parse_externals(args.external), stdin)
     if not ports:
         ports = cluster.declared_ports()
         if not ports:
@@ -317,12 +338,16 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
                 "no pod declares a containerPort, so there is no default port: pass --port, e.g. --port TCP/80"
             )
     keep = _select_namespaces(cluster, args.namespace)
-    reach = reachability(cluster, ports=ports, profile=_profile_name(args), engine=args.engine)
+    reach = reachability(
+        cluster, ports=ports, profile=_profile_name(args), engine=args.engine, unsupported=_unsupported(args)
+    )
     if args.format == "csv":
+        _banner(reach, sys.stderr)  # the CSV itself stays machine-readable
         _write_csv(reach, keep, out)
     elif args.format == "json":
         _write_json(reach, keep, out)
     else:
+        _banner(reach, out)
         _write_table(reach, keep, out, ascii_only=args.ascii)
     return 0
 
@@ -361,7 +386,7 @@ def _write_json(reach: Reachability, keep: Sequence[str], out: TextIO) -> None:
         ports[port] = {
             src: {dst: bool(v) for dst, v in zip(keep, row, strict=True)} for src, row in zip(keep, values, strict=True)
         }
-    doc = {"profile": reach.profile.name, "endpoints": list(keep), "ports": ports}
+    doc = {"profile": reach.profile.name, "endpoints": list(keep), "ports": ports, "warnings": list(reach.warnings)}
     json.dump(doc, out, indent=2)
     out.write("\n")
 
@@ -437,9 +462,9 @@ def _run_explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if len(ports) != 1:
         raise ValueError(f"--port {args.port!r}: explain takes one port")
     port = ports[0]
-    cluster = _load(args.paths, _parse_externals(args.external), args.replicas, stdin, args.in_order)
+    cluster = _load(args, _parse_externals(args.external), stdin)
     # explain needs only the per-pair reference evaluator: no matrix is computed
-    reach = Reachability(cluster, get_profile(_profile_name(args)))
+    reach = Reachability(cluster, get_profile(_profile_name(args)), unsupported=_unsupported(args))
     out.write(f"{reach.explain(args.src, args.dst, port)}\n")
     return 0
 
@@ -533,9 +558,12 @@ def _verdict(allowed: bool) -> str:
 def _run_check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     spec = _read_expect_file(args.expect, stdin)
     externals = {**spec.externals, **_parse_externals(args.external)}
-    cluster = _load(args.paths, externals, args.replicas, stdin, args.in_order)
+    cluster = _load(args, externals, stdin)
     ports = list(dict.fromkeys(e.port for e in spec.expectations))
-    reach = reachability(cluster, ports=ports, profile=_profile_name(args, spec.profile))
+    reach = reachability(
+        cluster, ports=ports, profile=_profile_name(args, spec.profile), unsupported=_unsupported(args)
+    )
+    _banner(reach, out)
     failed = 0
     for exp in spec.expectations:
         endpoints = []

@@ -218,6 +218,25 @@ def _group_labels(ax, groups, size: float, cell: float):
     return texts
 
 
+def _banner(fig, warnings: Sequence[str]):
+    """A red line across the top of the figure when the result left something out (unsupported="ignore")."""
+    if not warnings:
+        return None
+    first = warnings[0] if len(warnings[0]) <= 110 else warnings[0][:107] + "..."
+    more = f" (+{len(warnings) - 1} more: see reach.warnings)" if len(warnings) > 1 else ""
+    return fig.text(
+        0.01,
+        0.995,
+        f"WARNING: left out, verdicts may be wrong: {first}{more}",
+        ha="left",
+        va="top",
+        color="#B00020",
+        fontsize=9,
+        fontweight="bold",
+        wrap=True,
+    )
+
+
 def _diagonal(ax, n: int) -> PatchCollection:
     cells = [Rectangle((i - 0.5, i - 0.5), 1, 1) for i in range(n)]
     coll = PatchCollection(cells, facecolor="none", edgecolor="#222222", linewidth=0.0, hatch="////", zorder=2)
@@ -244,11 +263,20 @@ def _highlight(ax, index: pd.Index, endpoint: str | None) -> tuple:
 class _PodDisplay:
     """Shared drawing of the pod-level displays (grouping, labels, diagonal, legend, highlight)."""
 
-    def __init__(self, frame: pd.DataFrame, endpoints: pd.DataFrame, *, port: str, profile: str) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        endpoints: pd.DataFrame,
+        *,
+        port: str,
+        profile: str,
+        warnings: Sequence[str] = (),
+    ) -> None:
         self.frame = frame
         self.endpoints = endpoints
         self.port = port
         self.profile = profile
+        self.warnings = tuple(warnings)
 
     def _draw(self, ax, codes, colors: Sequence[str], handles: list, title: str, highlight, max_endpoints):
         ids = self.frame.index
@@ -295,6 +323,7 @@ class _PodDisplay:
         self.highlight_ = _highlight(ax, ids, highlight)
         shift = transforms.ScaledTranslation((group_w + 20) / 72, 0, fig.dpi_scale_trans)
         self.legend_ = ax.legend(handles=handles, bbox_transform=ax.transAxes + shift, **_LEGEND_STYLE)
+        self.banner_ = _banner(fig, self.warnings)
         self.figure_, self.ax_ = fig, ax
         return self
 
@@ -337,7 +366,10 @@ class ReachabilityDisplay(_PodDisplay):
         """Plot ``reach.frame(port)`` (``port`` may be omitted when ``reach`` holds one port); ``kw`` go to plot()."""
         label = _port_label(reach, port)
         _check_size(len(reach.endpoints), kw.get("max_endpoints", MAX_ENDPOINTS))  # before building the frame
-        return cls(reach.frame(label), reach.endpoints, port=label, profile=reach.profile.name).plot(ax, **kw)
+        display = cls(
+            reach.frame(label), reach.endpoints, port=label, profile=reach.profile.name, warnings=reach.warnings
+        )
+        return display.plot(ax, **kw)
 
 
 class DiffDisplay(_PodDisplay):
@@ -386,7 +418,9 @@ class DiffDisplay(_PodDisplay):
         label = _port_label(after, port)
         _check_size(len(after.endpoints), kw.get("max_endpoints", MAX_ENDPOINTS))  # before building the frame
         profiles = " → ".join(dict.fromkeys([before.profile.name, after.profile.name]))
-        return cls(after.diff(before).frame(label), after.endpoints, port=label, profile=profiles).plot(ax, **kw)
+        warnings = tuple(dict.fromkeys((*before.warnings, *after.warnings)))
+        display = cls(after.diff(before).frame(label), after.endpoints, port=label, profile=profiles, warnings=warnings)
+        return display.plot(ax, **kw)
 
 
 class AggregateDisplay:
@@ -406,12 +440,14 @@ class AggregateDisplay:
         by: str = "namespace",
         port: str = "",
         profile: str = "",
+        warnings: Sequence[str] = (),
     ) -> None:
         self.aggregate = aggregate
         self.order = order
         self.by = by
         self.port = port
         self.profile = profile
+        self.warnings = tuple(warnings)
 
     def plot(self, ax=None, *, values: str | None = "both", cmap: str = "cividis") -> AggregateDisplay:
         """Draw on ``ax`` (a new figure when None); ``values``: "count" ("3/4"), "percent", "both" or None."""
@@ -449,6 +485,7 @@ class AggregateDisplay:
         ax.set_title(f"allowed share by {self.by} — {self.port} (profile {self.profile})")
         ax.set_xlabel(f"destination {self.by} (ingress side)")
         ax.set_ylabel(f"source {self.by} (egress side)")
+        self.banner_ = _banner(fig, self.warnings)
         self.figure_, self.ax_ = fig, ax
         return self
 
@@ -470,7 +507,14 @@ class AggregateDisplay:
         """Plot ``reach.aggregate(by=by, port=port)``, groups in endpoint order (externals last); ``kw``: plot()."""
         label = _port_label(reach, port)
         order = list(dict.fromkeys(reach.endpoints[by].astype(str)))
-        display = cls(reach.aggregate(by=by, port=label), order=order, by=by, port=label, profile=reach.profile.name)
+        display = cls(
+            reach.aggregate(by=by, port=label),
+            order=order,
+            by=by,
+            port=label,
+            profile=reach.profile.name,
+            warnings=reach.warnings,
+        )
         return display.plot(ax, **kw)
 
 
