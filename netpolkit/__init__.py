@@ -12,7 +12,7 @@ from netpolkit.cluster import Cluster
 from netpolkit.engine import Explanation, Profile, get_profile
 from netpolkit.errors import PolicyError, UnknownEndpointError
 from netpolkit.io import load
-from netpolkit.matrix import Diff, Reachability, reachability
+from netpolkit.matrix import Diff, Reachability, reachability, staged_diff
 from netpolkit.model.ports import PortQuery
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "explain",
     "load",
     "reachability",
+    "staged_diff",
 ]
 
 __version__ = "0.1.0"

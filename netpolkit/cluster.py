@@ -1,7 +1,8 @@
 """Cluster: namespaces, pods (workloads expanded), Services, external endpoints and policies, as DataFrames.
 
 A :class:`Cluster` is immutable: :meth:`Cluster.apply`, :meth:`Cluster.delete` and :meth:`Cluster.label_namespace`
-return new clusters, which is how tutorial steps are replayed.
+return new clusters, which is how tutorial steps are replayed. :meth:`Cluster.commit_staged` is the what-if of
+Calico's staged policies: the cluster as if they were committed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 
 from netpolkit.errors import PolicyError, Where
 from netpolkit.model import Namespace, Service, Unsupported, Workload, object_key, parse_object
+from netpolkit.model.calico import StagedPolicy
 from netpolkit.model.document import Document
 from netpolkit.model.labels import check_label_key, check_label_value
 from netpolkit.model.ports import PortQuery
@@ -28,6 +30,9 @@ from netpolkit.selectors import LabelTable
 __all__ = ["EXTERNAL", "Cluster", "EndpointTable"]
 
 EXTERNAL = "external"
+_CALICO_ONLY_KINDS = frozenset(
+    {"GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy"}
+)
 _POD_NET = ipaddress.ip_network("10.244.0.0/14")
 
 
@@ -44,6 +49,7 @@ class EndpointTable:
     ips: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]
     named_ports: tuple[Mapping[tuple[str, str], int], ...]  # (name, protocol) -> number, per endpoint
     service_accounts: tuple[str, ...]
+    host_network: np.ndarray  # bool: a pod on the node's network (spec.hostNetwork); False for externals
 
     @cached_property
     def pod_labels(self) -> LabelTable:
@@ -90,6 +96,22 @@ class EndpointTable:
     def index(self) -> dict[str, int]:
         """Endpoint id -> row."""
         return {e: i for i, e in enumerate(self.ids)}
+
+    def take(self, rows: np.ndarray) -> EndpointTable:
+        """The table of only these endpoints (in this order); namespaces stay as they are."""
+        pick = [int(r) for r in rows]
+        return EndpointTable(
+            ids=tuple(self.ids[r] for r in pick),
+            is_pod=self.is_pod[pick],
+            namespace_index=self.namespace_index[pick],
+            namespaces=self.namespaces,
+            labels=tuple(self.labels[r] for r in pick),
+            namespace_labels=self.namespace_labels,
+            ips=tuple(self.ips[r] for r in pick),
+            named_ports=tuple(self.named_ports[r] for r in pick),
+            service_accounts=tuple(self.service_accounts[r] for r in pick),
+            host_network=self.host_network[pick],
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -215,9 +237,10 @@ class Cluster:
     def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
         """A new cluster without the object ``kind namespace/name`` (KeyError when there is none).
 
-        Give ``api_version="projectcalico.org/v3"`` to delete a Calico NetworkPolicy rather than a Kubernetes one.
+        Give ``api_version="projectcalico.org/v3"`` to delete a Calico NetworkPolicy rather than a Kubernetes one
+        (kinds only Calico has, GlobalNetworkPolicy and the staged kinds, need no api_version).
         """
-        calico = api_version is not None and "projectcalico.org" in api_version
+        calico = (api_version is not None and "projectcalico.org" in api_version) or kind in _CALICO_ONLY_KINDS
         key = (f"projectcalico.org/{kind}" if calico and kind != "Tier" else kind, namespace or "", name)
         if key not in self._objects:
             raise KeyError(f"no {kind} {namespace + '/' if namespace else ''}{name} in this cluster")
@@ -264,12 +287,62 @@ class Cluster:
         """Where an object was loaded from."""
         return self._sources.get(object_key(obj))
 
+    def commit_staged(self) -> Cluster:
+        """A new cluster as if every Calico staged policy were committed: the what-if of staging.
+
+        Committing follows Calico's ``Convert*ToEnforced`` (api/pkg/apis/projectcalico/v3/staged*networkpolicy.go):
+        a ``stagedAction: Set`` creates, or replaces, the enforced policy of the same namespace and name
+        (StagedKubernetesNetworkPolicy -> networking.k8s.io NetworkPolicy, StagedNetworkPolicy -> Calico
+        NetworkPolicy, StagedGlobalNetworkPolicy -> GlobalNetworkPolicy); a ``Delete`` removes it (nothing happens
+        when there is none). The committed staged policies are gone from the new cluster. ``Learn`` and ``Ignore``
+        (Calico Enterprise's policy recommendation) are not committed: they stay staged, with a warning.
+
+        >>> cluster = npk.load("state.yaml")                                      # doctest: +SKIP
+        >>> npk.reachability(cluster.commit_staged(), ports=["TCP/80"], profile="calico")  # doctest: +SKIP
+        """
+        objects = dict(self._objects)
+        sources = dict(self._sources)
+        notes = []
+        for key, staged in self._objects.items():
+            if not isinstance(staged, StagedPolicy):
+                continue
+            if staged.staged_action not in ("Set", "Delete"):
+                where = (self._sources.get(key) or Where()).with_obj(staged.ref)
+                problem = PolicyError(
+                    f"stagedAction {staged.staged_action} is not committed (only Set and Delete are): left staged",
+                    where=where,
+                    path="spec.stagedAction",
+                )
+                notes.append(str(problem))
+                continue
+            del objects[key]
+            source = sources.pop(key, None)
+            if staged.staged_action == "Set":
+                objects[staged.target] = staged.policy
+                if source is not None:
+                    sources[staged.target] = source
+            else:
+                objects.pop(staged.target, None)
+                sources.pop(staged.target, None)
+        return self._replace(objects, sources, notes)
+
     @cached_property
     def policy_objects(self) -> tuple[Any, ...]:
-        """Every policy object (any dialect), in load order."""
+        """Every enforced policy object (any dialect), in load order: what the engines evaluate.
+
+        Calico's staged policies are not among them (see :attr:`staged_objects`).
+        """
         return tuple(
-            o for o in self._objects.values() if not isinstance(o, Namespace | Workload | Service) and o.kind != "Tier"
+            o
+            for o in self._objects.values()
+            if not isinstance(o, Namespace | Workload | Service | StagedPolicy) and o.kind != "Tier"
         )
+
+    @cached_property
+    def staged_objects(self) -> tuple[StagedPolicy, ...]:
+        """Calico's staged policies (StagedNetworkPolicy, StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy),
+        in load order: never enforced; :meth:`commit_staged` evaluates them as if committed."""
+        return tuple(o for o in self._objects.values() if isinstance(o, StagedPolicy))
 
     @cached_property
     def tier_objects(self) -> tuple[Any, ...]:
@@ -318,7 +391,7 @@ class Cluster:
         """Endpoints (pods then externals) as arrays for the evaluators."""
         namespaces = tuple(self.namespace_objects)
         ns_index = {n: i for i, n in enumerate(namespaces)}
-        ids, labels, ips, named, accounts, nsi = [], [], [], [], [], []
+        ids, labels, ips, named, accounts, nsi, host = [], [], [], [], [], [], []
         taken = {ip for ip in self._externals.values()} | {
             ipaddress.ip_address(w.ip) for _, w, _ in self._pods if w.ip and w.kind == "Pod"
         }
@@ -330,6 +403,7 @@ class Cluster:
             ips.append(ip)
             named.append({(p.name, p.protocol): p.number for p in w.ports if p.name})
             accounts.append(w.service_account)
+            host.append(w.host_network)
         for name, ip in self._externals.items():
             ids.append(f"{EXTERNAL}/{name}")
             labels.append({})
@@ -337,6 +411,7 @@ class Cluster:
             ips.append(ip)
             named.append({})
             accounts.append("")
+            host.append(False)
         duplicates = [i for i, n in Counter(ids).items() if n > 1]
         if duplicates:
             raise PolicyError(f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)")
@@ -350,6 +425,7 @@ class Cluster:
             ips=tuple(ips),
             named_ports=tuple(named),
             service_accounts=tuple(accounts),
+            host_network=np.array(host, dtype=bool),
         )
 
     # ---- DataFrames ----------------------------------------------------------------------------------------
@@ -443,10 +519,13 @@ class Cluster:
     @cached_property
     def policies(self) -> pd.DataFrame:
         """Policies, one row each: kind, apiVersion, namespace, name, types, selector, rule counts, order, tier,
-        source file."""
+        source file, and ``staged`` / ``staged_action``: Calico's staged policies (listed after the enforced ones,
+        never enforced) and their ``stagedAction`` (None for an enforced policy)."""
         rows = []
-        for p in self.policy_objects:
+        for p in (*self.policy_objects, *self.staged_objects):
             where = self.source_of(p)
+            staged = isinstance(p, StagedPolicy)
+            body = p.policy if staged else p  # a staged Delete has no body
             rows.append(
                 {
                     "policy": p.ref,
@@ -454,13 +533,15 @@ class Cluster:
                     "api_version": p.api_version,
                     "namespace": getattr(p, "namespace", "") or None,
                     "name": p.name,
-                    "types": tuple(getattr(p, "policy_types", ())),
-                    "selector": str(getattr(p, "pod_selector", getattr(p, "selector", ""))),
-                    "ingress_rules": len(p.ingress),
-                    "egress_rules": len(p.egress),
-                    "order": getattr(p, "order", None),
+                    "types": tuple(getattr(body, "policy_types", ())),
+                    "selector": str(getattr(body, "pod_selector", getattr(body, "selector", ""))) if body else "",
+                    "ingress_rules": len(body.ingress) if body is not None else 0,
+                    "egress_rules": len(body.egress) if body is not None else 0,
+                    "order": getattr(body, "order", None),
                     "tier": getattr(p, "tier", None),
                     "source": where.file if where else None,
+                    "staged": staged,
+                    "staged_action": p.staged_action if staged else None,
                 }
             )
         columns = [
@@ -476,6 +557,8 @@ class Cluster:
             "order",
             "tier",
             "source",
+            "staged",
+            "staged_action",
         ]
         return pd.DataFrame(rows, columns=columns).set_index("policy")
 
@@ -526,7 +609,9 @@ class Cluster:
     def __repr__(self) -> str:
         return (
             f"<Cluster: {len(self.namespace_objects)} namespaces, {len(self._pods)} pods, "
-            f"{len(self._externals)} externals, {len(self.policy_objects)} policies>"
+            f"{len(self._externals)} externals, {len(self.policy_objects)} policies"
+            + (f", {len(self.staged_objects)} staged" if self.staged_objects else "")
+            + ">"
         )
 
 

@@ -28,7 +28,7 @@ from netpolkit.errors import PolicyError, UnknownEndpointError, Where
 from netpolkit.model.fields import UNSUPPORTED_MODES
 from netpolkit.model.ports import PortQuery
 
-__all__ = ["DIFF_STATES", "Diff", "Reachability", "reachability"]
+__all__ = ["DIFF_STATES", "Diff", "Reachability", "reachability", "staged_diff"]
 
 DIFF_STATES = ("blocked", "allowed", "newly blocked", "newly allowed")
 
@@ -70,6 +70,29 @@ def reachability(
     reach = Reachability(cluster, get_profile(profile), engine, unsupported=unsupported)
     reach._compute(queries)
     return reach
+
+
+def staged_diff(
+    cluster: Cluster,
+    ports: Iterable[PortLike] | PortLike | None = None,
+    profile: str | Profile = "calico",
+    engine: str = "vectorized",
+    *,
+    unsupported: str = "error",
+) -> Diff:
+    """What committing the cluster's Calico staged policies would change: a :class:`Diff` from what is enforced
+    (``before``) to the cluster as if they were committed (``after``, see :meth:`Cluster.commit_staged`).
+
+    Staged policies never change what :func:`reachability` says; this is their preview. Arguments as for
+    :func:`reachability` (the profile defaults to ``"calico"``, whose policies they are).
+
+    >>> diff = npk.staged_diff(cluster, ports=["TCP/5432"])      # doctest: +SKIP
+    >>> diff.changes("TCP/5432")  # src, dst, change: "newly allowed" / "newly blocked"  # doctest: +SKIP
+    >>> diff.after.explain("a/web", "a/db", "TCP/5432")  # the deciding rule once committed  # doctest: +SKIP
+    """
+    before = reachability(cluster, ports, profile, engine, unsupported=unsupported)
+    after = reachability(cluster.commit_staged(), ports, profile, engine, unsupported=unsupported)
+    return Diff(before, after)
 
 
 class Reachability:

@@ -44,7 +44,9 @@ def test_a_policy_kind_or_version_netpolkit_cannot_evaluate_is_an_error(api_vers
 
 
 def test_ignoring_unsupported_kinds_leaves_them_out_with_a_warning_on_every_result():
-    cluster = npk.Cluster.from_objects([POD, typo_policy("networking.k8s.io/v2", "NetworkPolicy")], unsupported="ignore")
+    cluster = npk.Cluster.from_objects(
+        [POD, typo_policy("networking.k8s.io/v2", "NetworkPolicy")], unsupported="ignore"
+    )
     assert len(cluster.policy_objects) == 0
     assert len(cluster.warnings) == 1 and "NetworkPolicy shop/x" in cluster.warnings[0]
     assert "skipped" in cluster.warnings[0]

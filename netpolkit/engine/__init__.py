@@ -6,11 +6,13 @@ Every dialect compiles into one ordered form (:mod:`netpolkit.engine.plan`); bot
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from netpolkit.cluster import EndpointTable
+from netpolkit.engine.atoms import atoms
 from netpolkit.engine.columns import Columns
 from netpolkit.engine.dialects import DIALECTS, Dialect, dialect_class
 from netpolkit.engine.explanation import Explanation, SideDecision
@@ -69,16 +71,36 @@ class Evaluator:
             raise ValueError(f"profile {profile.name!r} does not enforce {dialect} policies ({policy.ref})")
         self.table = table
         self.profile = profile
-        self.columns = Columns(table)
-        self.dialects: tuple[Dialect, ...] = tuple(cls(table, profile, self.columns) for cls in DIALECTS)
+        self.dialects: tuple[Dialect, ...] = tuple(cls(table, profile) for cls in DIALECTS)
         self.plan = build_plan(policies, self.dialects, ordered=profile.ordered, tiers=tiers)
-        self.vectorized = VectorizedEngine(table, self.plan, profile)
         self.reference = ReferenceEngine(table, self.plan, profile)
+        self._policies, self._tiers = tuple(policies), tuple(tiers)
+
+    @cached_property
+    def _atoms(self) -> tuple[VectorizedEngine, np.ndarray]:
+        """The vectorized engine over atoms (endpoints no policy can tell apart, merged), and each endpoint's atom."""
+        networks: list[Any] | None = []
+        for policy in self._policies:
+            listed = self.plan.dialect_of[id(policy)].networks(policy)
+            if listed is None:
+                networks = None
+                break
+            networks.extend(listed)
+        atom_table, atom_of = atoms(self.table, networks)
+        columns = Columns(atom_table)
+        dialects = [cls(atom_table, self.profile, columns) for cls in DIALECTS]
+        plan = build_plan(self._policies, dialects, ordered=self.profile.ordered, tiers=self._tiers)
+        return VectorizedEngine(atom_table, plan, self.profile), atom_of
 
     def evaluate(self, engine: str, ports: Sequence[PortQuery]) -> dict[PortQuery, ClassVerdict]:
         """Verdicts for every pair of endpoints on each port, by the chosen engine."""
         if engine == "vectorized":
-            return {q: self.vectorized.evaluate(q) for q in ports}
+            vectorized, atom_of = self._atoms
+            out = {}
+            for q in ports:
+                v = vectorized.evaluate(q)
+                out[q] = ClassVerdict(v.src_class[atom_of], v.dst_class[atom_of], v.verdict, v.self_allowed)
+            return out
         if engine == "reference":
             identity = np.arange(len(self.table), dtype=np.intp)
             return {q: ClassVerdict(identity, identity, self.reference.matrix(q)) for q in ports}

@@ -27,9 +27,17 @@ from netpolkit.engine.dialects.base import ADMIN, ALLOW, BASELINE, DENY, NAMESPA
 __all__ = ["ADMIN", "BASELINE", "CALICO_TIERS", "DIRECTIONS", "NAMESPACE", "Entry", "Plan", "Stage", "build_plan"]
 
 DIRECTIONS = ("Ingress", "Egress")
-# Where Calico runs the cluster-admin tiers among its own tiers: (tier name, tier order); both end in Pass.
+# Where Calico runs the cluster-admin tiers among its own tiers: (tier name, tier order); both end in Pass (tier
+# defaultAction Pass), and a policy's order there is its priority. Calico >= 3.32 runs ClusterNetworkPolicy v1alpha2
+# in kube-admin (order 1000) and kube-baseline (order 10,000,000); the default tier sits between them at 1,000,000
+# (github.com/projectcalico/calico: api/pkg/apis/projectcalico/v3/tier.go, libcalico-go/lib/clientv3/client.go,
+# libcalico-go/lib/backend/k8s/conversion/clusternetworkpolicy.go). Calico 3.29-3.31 ran AdminNetworkPolicy and
+# (3.30-3.31) BaselineAdminNetworkPolicy v1alpha1 at the same orders, in tiers adminnetworkpolicy and
+# baselineadminnetworkpolicy (BANP at order 1000; libcalico-go/lib/backend/k8s/conversion/conversion.go).
 CALICO_TIERS: dict[str, tuple[str, float]] = {ADMIN: ("kube-admin", 1_000.0), BASELINE: ("kube-baseline", 10_000_000.0)}
 CALICO_DEFAULT_TIER = "default"
+# The default tier's order when no Tier object declares one: after kube-admin, before kube-baseline.
+CALICO_DEFAULT_TIER_ORDER = 1_000_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +137,8 @@ def _stage_name(stage: str, ordered: bool) -> str:
 def _stage_sequence(stages: set[str], ordered: bool, tiers: Sequence[Any]) -> list[str]:
     if not ordered:
         return [s for s in (ADMIN, NAMESPACE, BASELINE) if s in stages]
-    orders = {t.name: (math.inf if t.order is None else t.order) for t in tiers}
+    orders = {CALICO_DEFAULT_TIER: CALICO_DEFAULT_TIER_ORDER}
+    orders.update({t.name: (math.inf if t.order is None else t.order) for t in tiers if t.order is not None})
     orders.update({name: order for name, order in CALICO_TIERS.values()})
     names = {_stage_name(s, ordered) for s in stages} | {t.name for t in tiers}
     return sorted(names, key=lambda n: (orders.get(n, math.inf), n))

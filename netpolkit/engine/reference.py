@@ -73,7 +73,9 @@ class ReferenceEngine:
         passed: list[str] = []
         isolated_anywhere: list[str] = []
         for stage in self.plan.stages[direction]:
-            isolating = tuple(p.ref for d, p in stage.members if self.selects((d, p), endpoint))
+            isolating = tuple(
+                p.ref for d, p in stage.members if self.selects((d, p), endpoint) and d.isolated(p, direction, endpoint)
+            )
             isolated_anywhere.extend(isolating)
             matched = (
                 entry
@@ -100,6 +102,8 @@ class ReferenceEngine:
                 reason = END_OF_TIER if stage.ordered else NO_RULE_MATCHED
                 tier = stage.name if stage.ordered else None
                 return SideDecision(label, name, False, reason, tier=tier, isolated_by=isolating)
+            if stage.ordered and isolating:  # a Calico tier whose defaultAction is Pass: its end passes it on
+                passed.append(stage.name)
         if passed:
             return SideDecision(label, name, True, PASSED, isolated_by=tuple(dict.fromkeys(isolated_anywhere)))
         return SideDecision(label, name, True, NOT_ISOLATED)

@@ -90,7 +90,7 @@ class VectorizedEngine:
             action.append(_CODES[entry.action])
         isolated = np.zeros(self.n, dtype=bool)
         for dialect, policy in stage.members:
-            isolated |= dialect.subject(policy)
+            isolated |= dialect.isolated_column(policy, direction)
         return _StageColumns(stage, _stack(local, self.n), _stack(peer, self.n), np.array(action, np.int8), isolated)
 
     def evaluate(self, query: PortQuery) -> ClassVerdict:

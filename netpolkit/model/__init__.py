@@ -101,10 +101,42 @@ def _register_calico() -> None:
             namespaced=False,
         )
         register_kind(version, "Tier", parse_calico("Tier", legacy=legacy), namespaced=False)
+        # Staged policies: parsed and listed, never enforced (see Cluster.commit_staged for the what-if).
+        for kind in ("StagedNetworkPolicy", "StagedKubernetesNetworkPolicy"):
+            register_kind(version, kind, parse_calico(kind, legacy=legacy))
+        register_kind(
+            version,
+            "StagedGlobalNetworkPolicy",
+            parse_calico("StagedGlobalNetworkPolicy", legacy=legacy),
+            namespaced=False,
+        )
 
 
 _register_calico()
 
+
+def _register_cilium() -> None:
+    from netpolkit.model.cilium import API_VERSION, CLUSTERWIDE, NAMESPACED, parse_cilium
+
+    # Not strict here: the parser checks the top-level fields itself (a Cilium policy may have "specs").
+    register_kind(API_VERSION, NAMESPACED, parse_cilium(NAMESPACED), strict=False)
+    register_kind(API_VERSION, CLUSTERWIDE, parse_cilium(CLUSTERWIDE), namespaced=False, strict=False)
+
+
+_register_cilium()
+
+
+def _register_admin() -> None:
+    from netpolkit.model import admin
+
+    register_kind(admin.V1ALPHA2, "ClusterNetworkPolicy", admin.parse_cluster_network_policy, namespaced=False)
+    register_kind(admin.V1ALPHA1, "AdminNetworkPolicy", admin.parse_admin_network_policy, namespaced=False)
+    register_kind(
+        admin.V1ALPHA1, "BaselineAdminNetworkPolicy", admin.parse_baseline_admin_network_policy, namespaced=False
+    )
+
+
+_register_admin()
 
 
 # API groups whose objects decide verdicts. In these groups an object netpolkit cannot evaluate is an error (or, with

@@ -1,10 +1,18 @@
-"""Calico ``projectcalico.org/v3`` NetworkPolicy, GlobalNetworkPolicy and Tier: immutable model, strict parser.
+"""Calico ``projectcalico.org/v3`` policies and tiers: immutable model, strict parser.
 
-``crd.projectcalico.org/v1`` (the CRD storage spelling) is accepted with a warning.
+Kinds: NetworkPolicy, GlobalNetworkPolicy, Tier, and the staged kinds StagedNetworkPolicy,
+StagedGlobalNetworkPolicy and StagedKubernetesNetworkPolicy. ``crd.projectcalico.org/v1`` (the CRD storage
+spelling) is accepted with a warning.
+
+Sources (github.com/projectcalico/calico): ``api/pkg/apis/projectcalico/v3/tier.go`` (``defaultAction`` Deny |
+Pass, the built-in tiers and their orders), ``api/pkg/apis/projectcalico/v3/staged*networkpolicy.go`` (the staged
+specs and ``Convert*ToEnforced``), ``api/pkg/apis/projectcalico/v3/policy_common.go`` (``StagedAction``),
+``libcalico-go/lib/validator/v3/validator.go`` (a staged Delete carries nothing but its tier).
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import warnings
@@ -14,12 +22,44 @@ from typing import Any
 from netpolkit.model.calico_selector import Selector, SelectorSyntaxError
 from netpolkit.model.calico_selector import parse as parse_selector
 from netpolkit.model.fields import Reader
+from netpolkit.model.k8s import NetworkPolicy, parse_network_policy
 from netpolkit.model.ports import PROTOCOLS, check_port_name
 
-__all__ = ["ACTIONS", "CalicoPolicy", "CalicoPort", "CalicoRule", "EntityRule", "Tier", "parse_calico"]
+__all__ = [
+    "ACTIONS",
+    "BUILTIN_TIERS",
+    "STAGED_ACTIONS",
+    "STAGED_KINDS",
+    "TIER_ACTIONS",
+    "CalicoPolicy",
+    "CalicoPort",
+    "CalicoRule",
+    "EntityRule",
+    "StagedPolicy",
+    "Tier",
+    "parse_calico",
+]
 
 ACTIONS = ("Allow", "Deny", "Pass", "Log")
 DEFAULT_TIER = "default"
+# Tier.spec.defaultAction: what happens to traffic of an endpoint that a policy of the tier selects when no rule of
+# the tier decides (api/pkg/apis/projectcalico/v3/tier.go, +kubebuilder:validation:Enum=Pass;Deny, default Deny).
+TIER_ACTIONS = ("Deny", "Pass")
+# The tiers Calico creates itself, with the order and default action its API insists on (tier.go's XValidation
+# rules; libcalico-go/lib/clientv3/client.go ensureTierExists): the cluster-admin tiers run ClusterNetworkPolicy.
+BUILTIN_TIERS: dict[str, tuple[float, str]] = {
+    "kube-admin": (1_000.0, "Pass"),
+    DEFAULT_TIER: (1_000_000.0, "Deny"),
+    "kube-baseline": (10_000_000.0, "Pass"),
+}
+# StagedAction (api/pkg/apis/projectcalico/v3/policy_common.go, +kubebuilder:validation:Enum=Set;Delete;Learn;Ignore).
+STAGED_ACTIONS = ("Set", "Delete", "Learn", "Ignore")
+# Staged kind -> the kind it becomes once committed (``Convert*ToEnforced`` in the staged*networkpolicy.go files).
+STAGED_KINDS = {
+    "StagedNetworkPolicy": "NetworkPolicy",  # Calico's
+    "StagedGlobalNetworkPolicy": "GlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy": "NetworkPolicy",  # networking.k8s.io/v1
+}
 PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6", 136: "UDPLite"}
 NAMED_PROTOCOLS = ("TCP", "UDP", "SCTP", "ICMP", "ICMPv6", "UDPLite")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -115,10 +155,16 @@ class CalicoPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    """A Calico Tier: policies of lower-order tiers run first; a missing order runs last."""
+    """A Calico Tier: policies of lower-order tiers run first; a missing order runs last.
+
+    ``default_action`` (``spec.defaultAction``, Calico >= 3.29): what ends the tier for an endpoint that one of its
+    policies selects when no rule decided: ``"Deny"`` (the default) blocks, ``"Pass"`` goes on to the next tier
+    (felix/rules/endpoints.go renders the end-of-tier drop only when the tier's default action is not Pass).
+    """
 
     name: str
     order: float | None = None
+    default_action: str = "Deny"
 
     kind = "Tier"
     namespace = ""
@@ -127,6 +173,49 @@ class Tier:
     def ref(self) -> str:
         """``Tier name``."""
         return f"Tier {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class StagedPolicy:
+    """A Calico staged policy: previewed, never enforced.
+
+    ``StagedNetworkPolicy`` and ``StagedGlobalNetworkPolicy`` carry a Calico policy spec,
+    ``StagedKubernetesNetworkPolicy`` a Kubernetes NetworkPolicy spec, each plus ``stagedAction`` (default ``Set``).
+    Committing one (Calico's ``Convert*ToEnforced``) makes the enforced policy of the same namespace and name:
+    ``Set`` creates or replaces it with ``policy``, ``Delete`` removes it (a Delete carries no spec but its tier, so
+    ``policy`` is None). ``Learn`` and ``Ignore`` are the states of Calico Enterprise's policy recommendation:
+    parsed, never committed by netpolkit.
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    staged_action: str
+    policy: CalicoPolicy | NetworkPolicy | None = None
+    tier: str | None = DEFAULT_TIER  # None for StagedKubernetesNetworkPolicy (its policies run in the default tier)
+
+    api_version = "projectcalico.org/v3"
+
+    @property
+    def ref(self) -> str:
+        """``StagedNetworkPolicy ns/name``, ``StagedGlobalNetworkPolicy name``."""
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    @property
+    def target(self) -> tuple[str, str, str]:
+        """The identity (as ``object_key`` spells it) of the enforced policy that committing this one writes."""
+        enforced = STAGED_KINDS[self.kind]
+        kind = enforced if self.kind == "StagedKubernetesNetworkPolicy" else f"projectcalico.org/{enforced}"
+        return (kind, self.namespace, self.name)
+
+    @property
+    def target_ref(self) -> str:
+        """How the enforced policy it writes is named: ``NetworkPolicy a/x``, ``Calico NetworkPolicy a/x``, ..."""
+        if self.kind == "StagedKubernetesNetworkPolicy":
+            return f"NetworkPolicy {self.namespace}/{self.name}"
+        if self.kind == "StagedGlobalNetworkPolicy":
+            return f"GlobalNetworkPolicy {self.name}"
+        return f"Calico NetworkPolicy {self.namespace}/{self.name}"
 
 
 def _selector(reader: Reader, key: str) -> Selector | None:
@@ -272,9 +361,11 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
     if spec is None:
         spec = Reader({}, "spec", doc.where, doc.sink)
     allowed = ["order", "tier", "selector", "types", "ingress", "egress", "serviceAccountSelector"]
+    ignore = ["performanceHints"]
     if kind == "GlobalNetworkPolicy":
         allowed.append("namespaceSelector")
-    spec.only(allowed, ignore=("performanceHints",))
+        ignore += ["doNotTrack", "preDNAT", "applyOnForward"]  # read just below: only their false is modelled
+    spec.only(allowed, ignore=ignore)
     for unsupported in ("doNotTrack", "preDNAT", "applyOnForward"):
         if spec.raw(unsupported):
             spec.fail("host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported)
@@ -310,15 +401,84 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
     )
 
 
+def _choice(reader: Reader, key: str, choices: tuple[str, ...], default: str) -> str:
+    """A string field that must be one of ``choices`` (exact case, as Calico's enums are)."""
+    value = reader.string(key, default=default)
+    if value not in choices:
+        hint = [c for c in choices if c.lower() == str(value).lower()]
+        extra = f" (write {hint[0]!r})" if hint else ""
+        reader.fail(f"unknown {key} {value!r}{extra}; expected one of: {', '.join(choices)}", key=key)
+    assert value is not None
+    return value
+
+
 def _parse_tier(doc: Reader, namespace: str, name: str) -> Tier:
     spec = doc.child("spec")
     if spec is None:
-        return Tier(name)
-    spec.only(("order",), ignore=("defaultAction",))
-    order = spec.raw("order")
-    if order is not None and (isinstance(order, bool) or not isinstance(order, int | float)):
-        spec.fail(f"expected a number, got {order!r}", key="order")
-    return Tier(name, float(order) if order is not None else None)
+        spec = Reader({}, "spec", doc.where, doc.sink)
+    spec.only(("order", "defaultAction"))
+    raw = spec.raw("order")
+    if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
+        spec.fail(f"expected a number, got {raw!r}", key="order")
+    order = float(raw) if raw is not None else None
+    action = _choice(spec, "defaultAction", TIER_ACTIONS, "Deny")
+    if name in BUILTIN_TIERS:  # Calico's API rejects any other order or default action for its own tiers
+        want_order, want_action = BUILTIN_TIERS[name]
+        if order != want_order:
+            spec.fail(f"the {name} tier is Calico's own: its order must be {want_order:.0f}, got {raw!r}", "order")
+        if action != want_action:
+            spec.fail(f"the {name} tier is Calico's own: its defaultAction must be {want_action}", "defaultAction")
+    return Tier(name, order, action)
+
+
+_DELETE_KEEPS = {"StagedNetworkPolicy": ("tier", "types"), "StagedGlobalNetworkPolicy": ("tier", "types")}
+
+
+def _zero(value: Any) -> bool:
+    """Whether a field holds its Go zero value (what a staged Delete must leave every other field at)."""
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def _parse_staged(doc: Reader, namespace: str, name: str, kind: str) -> StagedPolicy:
+    """A staged policy: ``stagedAction`` and a spec of the kind it becomes (checked by that kind's parser)."""
+    spec = doc.child("spec", required=True)
+    assert spec is not None
+    action = _choice(spec, "stagedAction", STAGED_ACTIONS, "Set")
+    for key in spec.data:  # the spec's own parser knows every field but this one
+        if key != "stagedAction" and difflib.get_close_matches(str(key).lower(), ["stagedaction"], cutoff=0.75):
+            spec.fail(f"unknown field {key!r} (did you mean 'stagedAction'?)", key=str(key))
+    rest = {k: v for k, v in spec.data.items() if k != "stagedAction"}
+    is_k8s = kind == "StagedKubernetesNetworkPolicy"
+    tier = None if is_k8s else (spec.string("tier", default=DEFAULT_TIER) or DEFAULT_TIER)
+    if action == "Delete":
+        # validator.go: "Spec fields, except Tier, should all be zero-value if stagedAction is Delete" (clientv3
+        # clears Types first); a Delete names the enforced policy to remove and nothing else.
+        inner = Reader(rest, spec.path, spec.where, spec.sink)
+        if is_k8s:
+            inner.only(("podSelector", "policyTypes", "ingress", "egress"))
+        else:
+            allowed = ["order", "tier", "selector", "types", "ingress", "egress", "serviceAccountSelector"]
+            allowed += ["performanceHints"]
+            if kind == "StagedGlobalNetworkPolicy":
+                allowed += ["namespaceSelector", "doNotTrack", "preDNAT", "applyOnForward"]
+            inner.only(allowed)
+        keeps = _DELETE_KEEPS.get(kind, ())
+        for key, value in rest.items():
+            if key not in keeps and not _zero(value):
+                inner.fail(
+                    "must be empty when stagedAction is Delete: a Delete carries only the name"
+                    + (" and tier" if not is_k8s else "")
+                    + " of the policy it removes",
+                    key=str(key),
+                )
+        return StagedPolicy(kind, namespace, name, action, None, tier)
+    inner_doc = Reader({**doc.data, "spec": rest}, doc.path, doc.where, doc.sink)
+    if is_k8s:
+        policy: CalicoPolicy | NetworkPolicy = parse_network_policy(inner_doc, namespace, name)
+    else:
+        enforced = STAGED_KINDS[kind]
+        policy = _parse_policy(inner_doc, namespace if enforced == "NetworkPolicy" else "", name, enforced)
+    return StagedPolicy(kind, namespace, name, action, policy, tier)
 
 
 def parse_calico(kind: str, *, legacy: bool = False) -> Any:
@@ -333,6 +493,8 @@ def parse_calico(kind: str, *, legacy: bool = False) -> Any:
             )
         if kind == "Tier":
             return _parse_tier(doc, namespace, name)
+        if kind in STAGED_KINDS:
+            return _parse_staged(doc, namespace if kind != "StagedGlobalNetworkPolicy" else "", name, kind)
         return _parse_policy(doc, namespace if kind == "NetworkPolicy" else "", name, kind)
 
     return parse

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from netpolkit.engine.dialects.admin import AdminNetworkPolicyDialect, ClusterNetworkPolicyDialect
 from netpolkit.engine.dialects.base import ALLOW, DENY, PASS, Dialect, Placement, RuleEntry
 from netpolkit.engine.dialects.calico import Calico
+from netpolkit.engine.dialects.cilium import Cilium
 from netpolkit.engine.dialects.kubernetes import Kubernetes
 
 __all__ = ["ALLOW", "DENY", "DIALECTS", "PASS", "Dialect", "Placement", "RuleEntry", "dialect_class"]
 
 # Every dialect the engines evaluate.
-DIALECTS: tuple[type[Dialect], ...] = (Kubernetes, Calico)
+DIALECTS: tuple[type[Dialect], ...] = (
+    Kubernetes,
+    Calico,
+    ClusterNetworkPolicyDialect,
+    AdminNetworkPolicyDialect,
+    Cilium,
+)
 
 
 def dialect_class(policy: object) -> type[Dialect]:

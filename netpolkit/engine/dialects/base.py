@@ -8,7 +8,7 @@ the evaluation (tier, priority, order) is the planner's business (:mod:`netpolki
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -40,10 +40,11 @@ class RuleEntry:
 @dataclass(frozen=True, slots=True)
 class Placement:
     """Where a policy runs: the stage (``"admin"``, ``"namespace"``, ``"baseline"``, or a Calico tier name) and its
-    rank inside the stage (sorted ascending: priority or order, then a name that breaks ties)."""
+    rank inside the stage, ``(priority or order, tie-breaking name)``, sorted ascending across every dialect of the
+    stage (a Calico policy in ``kube-admin`` ranks against ClusterNetworkPolicies)."""
 
     stage: str
-    rank: tuple[Any, ...]
+    rank: tuple[float, str]
     position: str = ""  # how explain shows the rank: "priority 10", "order 100"
 
 
@@ -77,14 +78,25 @@ class Dialect:
         raise NotImplementedError
 
     def isolates(self, policy: Any, direction: str) -> bool:
-        """Whether the endpoints this policy selects are isolated for ``direction`` (default deny in its stage)."""
+        """Whether the policy isolates some of the endpoints it selects for ``direction`` (default deny in its
+        stage); which ones is :meth:`isolated` (reference) / :meth:`isolated_column` (vectorized)."""
         raise NotImplementedError
+
+    def networks(self, policy: Any) -> Iterable[Any] | None:
+        """Every CIDR the policy names (``except`` ranges too), so endpoints can be merged into atoms
+        (:mod:`netpolkit.engine.atoms`); ``None`` when the dialect cannot list them (then nothing is merged)."""
+        return None
 
     # ---- reference: one endpoint at a time ---------------------------------------------------------------
 
     def selects(self, policy: Any, e: int) -> bool:
         """Whether the policy applies to endpoint ``e``."""
         raise NotImplementedError
+
+    def isolated(self, policy: Any, direction: str, e: int) -> bool:
+        """Whether the policy isolates endpoint ``e`` for ``direction`` (only asked when :meth:`isolates`);
+        by default every endpoint it selects."""
+        return self.selects(policy, e)
 
     def matches(self, policy: Any, rule: Any, direction: str, src: int, dst: int, query: PortQuery) -> bool:
         """Whether ``rule`` of ``policy`` matches ``src -> dst`` on ``query`` (the protected side is ``dst`` for
@@ -96,6 +108,10 @@ class Dialect:
     def subject(self, policy: Any) -> np.ndarray:
         """Column: the endpoints the policy applies to."""
         raise NotImplementedError
+
+    def isolated_column(self, policy: Any, direction: str) -> np.ndarray:
+        """Column of :meth:`isolated`; by default :meth:`subject`."""
+        return self.subject(policy)
 
     def rule_columns(
         self, policy: Any, rule: Any, direction: str, query: PortQuery

@@ -9,7 +9,8 @@ the first matching one decides (Log rules never decide and are left out). In a n
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,12 @@ class Calico(Dialect):
 
     def isolates(self, policy: CalicoPolicy, direction: str) -> bool:
         return direction in policy.policy_types
+
+    def networks(self, policy: CalicoPolicy) -> Iterable[Any]:
+        for rule in (*policy.ingress, *policy.egress):
+            for entity in (rule.source, rule.destination):
+                yield from entity.nets
+                yield from entity.not_nets
 
     # ---- reference ---------------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ Under Calico's ordered model the policies run in the ``default`` tier at order 1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,13 +29,20 @@ class Kubernetes(Dialect):
     def placement(self, policy: NetworkPolicy) -> Placement:
         if self.profile.ordered:
             return Placement(NAMESPACE, (KUBERNETES_ORDER, f"{policy.namespace}/knp.default.{policy.name}"), "")
-        return Placement(NAMESPACE, ())
+        return Placement(NAMESPACE, (0.0, ""))
 
     def rules(self, policy: NetworkPolicy, direction: str) -> Sequence[RuleEntry]:
         return tuple(RuleEntry(rule, ALLOW) for rule in policy.rules(direction))
 
     def isolates(self, policy: NetworkPolicy, direction: str) -> bool:
         return direction in policy.policy_types
+
+    def networks(self, policy: NetworkPolicy) -> Iterable[Any]:
+        for rule in (*policy.ingress, *policy.egress):
+            for peer in rule.peers:
+                if peer.ip_block is not None:
+                    yield peer.ip_block.cidr
+                    yield from peer.ip_block.except_
 
     # ---- reference ---------------------------------------------------------------------------------------
 
