@@ -534,10 +534,11 @@ class Cluster:
                     "namespace": getattr(p, "namespace", "") or None,
                     "name": p.name,
                     "types": tuple(getattr(body, "policy_types", ())),
-                    "selector": str(getattr(body, "pod_selector", getattr(body, "selector", ""))) if body else "",
-                    "ingress_rules": len(body.ingress) if body is not None else 0,
-                    "egress_rules": len(body.egress) if body is not None else 0,
+                    "selector": _selector_text(body) if body is not None else "",
+                    "ingress_rules": _rule_count(body, "Ingress") if body is not None else 0,
+                    "egress_rules": _rule_count(body, "Egress") if body is not None else 0,
                     "order": getattr(body, "order", None),
+                    "priority": getattr(body, "priority", None),
                     "tier": getattr(p, "tier", None),
                     "source": where.file if where else None,
                     "staged": staged,
@@ -555,6 +556,7 @@ class Cluster:
             "ingress_rules",
             "egress_rules",
             "order",
+            "priority",
             "tier",
             "source",
             "staged",
@@ -646,6 +648,21 @@ def _parse_all(
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
         warnings.warn(f"skipped objects of kinds netpolkit does not model: {kinds}", stacklevel=3)
     return parsed, sources
+
+
+def _rule_count(policy: Any, direction: str) -> int:
+    """How many rules a policy has for a direction (every section of every dialect, as written)."""
+    written = getattr(policy, direction.lower(), None)
+    return len(written) if written is not None else len(policy.rules(direction))
+
+
+def _selector_text(policy: Any) -> str:
+    """Whom a policy applies to, in its own terms (podSelector, selector, subject, endpointSelector)."""
+    for attribute in ("pod_selector", "selector", "subject"):
+        value = getattr(policy, attribute, None)
+        if value is not None:
+            return str(value)
+    return "; ".join(str(spec.subject) for spec in getattr(policy, "specs", ()))
 
 
 def _parse_externals(externals: Mapping[str, str]) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from netpolkit.synth import synthetic_cluster_objects
 PROFILES = ("upstream", "calico", "cilium")
 
 
-def assert_engines_agree(cluster: npk.Cluster, ports: list[str], profile: str) -> None:
+def assert_engines_agree(cluster: npk.Cluster, ports: list[str], profile: str, *, unsupported: str = "error") -> None:
     """Both engines give the same frame for every port; on failure, name every differing cell and why."""
-    reference = npk.reachability(cluster, ports=ports, profile=profile, engine="reference")
-    vectorized = npk.reachability(cluster, ports=ports, profile=profile, engine="vectorized")
+    reference = npk.reachability(cluster, ports=ports, profile=profile, engine="reference", unsupported=unsupported)
+    vectorized = npk.reachability(cluster, ports=ports, profile=profile, engine="vectorized", unsupported=unsupported)
     assert vectorized.ports == reference.ports
     for port in reference.ports:
         expected, got = reference.frame(port), vectorized.frame(port)

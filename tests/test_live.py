@@ -23,6 +23,7 @@ import kubernetes
 from fake_kube_api import CALICO, FakeKubeAPI
 from kubernetes.client import ApiClient, Configuration
 
+from netpolkit.errors import PolicyError
 from netpolkit.io.live import LiveClusterError, fetch_objects, load_live
 
 CALICO_V3 = "projectcalico.org/v3"
@@ -297,10 +298,16 @@ def test_fetch_lists_cluster_wide_paths(api: FakeKubeAPI, client: ApiClient) -> 
         "/api/v1/pods",
         "/api/v1/services",
         "/apis/networking.k8s.io/v1/networkpolicies",
+        "/apis",  # discovery: which optional policy APIs are served
+        CALICO,  # and which of their resources
         f"{CALICO}/tiers",
         f"{CALICO}/globalnetworkpolicies",
         f"{CALICO}/networkpolicies",
+        f"{CALICO}/stagedglobalnetworkpolicies",
+        f"{CALICO}/stagednetworkpolicies",
+        f"{CALICO}/stagedkubernetesnetworkpolicies",
     ]
+    assert set(api.methods) == {"GET"}
 
 
 def test_pagination_follows_continue_tokens(api: FakeKubeAPI, client: ApiClient) -> None:
@@ -352,9 +359,14 @@ def test_namespace_filter_lists_only_those_namespaces(api: FakeKubeAPI, client: 
         "/api/v1/namespaces/shop/pods",
         "/api/v1/namespaces/shop/services",
         "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+        "/apis",
+        CALICO,
         f"{CALICO}/tiers",
         f"{CALICO}/globalnetworkpolicies",
         f"{CALICO}/namespaces/shop/networkpolicies",
+        f"{CALICO}/stagedglobalnetworkpolicies",
+        f"{CALICO}/namespaces/shop/stagednetworkpolicies",
+        f"{CALICO}/namespaces/shop/stagedkubernetesnetworkpolicies",
     ]
 
 
@@ -398,14 +410,24 @@ def test_calico_not_installed_is_skipped_quietly(caplog: pytest.LogCaptureFixtur
         caplog.at_level(logging.DEBUG, logger="netpolkit.io.live"),
     ):
         objects = fetch_objects(api_client)
-        assert [p for p in api.paths if p.startswith(CALICO)] == [
-            f"{CALICO}/tiers",
-            f"{CALICO}/globalnetworkpolicies",
-            f"{CALICO}/networkpolicies",
-        ]
+        assert "/apis" in api.paths  # discovery says Calico's API is not served: nothing of it is asked for
+        assert not [p for p in api.paths if p.startswith(CALICO)]
     assert not [o for o in objects if o["apiVersion"] == CALICO_V3]
     assert names(objects, "NetworkPolicy") == {"shop/default-deny", "db/allow-shop"}
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "calico" in r.getMessage().lower()]
+    assert any("not served" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+def test_without_discovery_every_optional_api_is_tried(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        FakeKubeAPI(CORE_OBJECTS + CALICO_OBJECTS, discovery=False) as api,
+        ApiClient(Configuration(host=api.host)) as api_client,
+        caplog.at_level(logging.DEBUG, logger="netpolkit.io.live"),
+    ):
+        objects = fetch_objects(api_client)  # /apis answers 404: try each list, a 404 means not served
+        assert f"{CALICO}/tiers" in api.paths and "/apis/cilium.io/v2/ciliumnetworkpolicies" in api.paths
+    assert names(objects, "GlobalNetworkPolicy", CALICO_V3) == {"security.allow-dns"}
+    assert not [o for o in objects if o["apiVersion"].startswith("cilium.io")]
     assert any("404" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
 
 
@@ -431,14 +453,17 @@ def test_forbidden_names_the_resource_and_status(api: FakeKubeAPI, client: ApiCl
     assert "'list' on pods" in str(error)
 
 
-def test_calico_forbidden_is_an_error_not_a_skip(api: FakeKubeAPI, client: ApiClient) -> None:
+def test_calico_forbidden_is_left_out_with_a_warning(
+    api: FakeKubeAPI, client: ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
     api.fail(f"{CALICO}/globalnetworkpolicies", 403)
-    expected = r"globalnetworkpolicies\.projectcalico\.org.*HTTP 403"
-    with pytest.raises(LiveClusterError, match=expected) as caught:
-        fetch_objects(client)
-    assert caught.value.status == 403
-    assert "include_calico=False" in str(caught.value)
-    fetch_objects(client, include_calico=False)  # the way out
+    with caplog.at_level(logging.WARNING, logger="netpolkit.io.live"):
+        objects = fetch_objects(client)  # an optional API: go on without it, and say so
+    assert not names(objects, "GlobalNetworkPolicy")
+    assert names(objects, "Tier") == {"security"}
+    warning = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert "globalnetworkpolicies.projectcalico.org not read (HTTP 403" in warning
+    assert "'list' on globalnetworkpolicies.projectcalico.org" in warning and "include_calico=False" in warning
 
 
 def test_server_error_in_a_namespace_names_it(api: FakeKubeAPI, client: ApiClient) -> None:
@@ -471,13 +496,17 @@ def test_unreachable_server() -> None:
     assert f"127.0.0.1:{port}" in str(caught.value)
 
 
-def test_an_answer_the_client_cannot_read(api: FakeKubeAPI, client: ApiClient) -> None:
+def test_an_object_the_api_server_would_never_send_is_a_policy_error(api: FakeKubeAPI, client: ApiClient) -> None:
     broken = pod("shop", "broken", "10.244.1.99")
     broken["spec"] = {"containers": "not-a-list"}
     api.add(broken)
-    with pytest.raises(LiveClusterError, match="could not read the answer") as caught:
-        fetch_objects(client)
-    assert caught.value.resource == "pods"
+    objects = fetch_objects(client, include_calico=False)  # the list itself is well formed
+    assert "shop/broken" in names(objects, "Pod")
+    with pytest.raises(PolicyError) as caught:  # the object is the model's business: named, with its field
+        load_live(api_client=client, include_calico=False)
+    assert caught.value.file == f"live:{api.host}"
+    assert caught.value.obj == "Pod shop/broken"
+    assert "containers" in str(caught.value)
 
 
 def test_bad_page_size(client: ApiClient) -> None:
@@ -622,6 +651,7 @@ def test_module_imports_without_kubernetes(monkeypatch: pytest.MonkeyPatch) -> N
     spec = importlib.util.spec_from_file_location("_live_without_kubernetes", live.__file__)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
     spec.loader.exec_module(module)  # no ImportError at import time
     with pytest.raises(ImportError, match=r"netpolkit\[live\]"):
         module.load_live(context="anything")
