@@ -9,6 +9,7 @@ diff heatmap and a hint aimed at the most likely mistake.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +28,7 @@ from netpolkit.errors import PolicyError, Where
 from netpolkit.io.manifests import read_documents, read_text
 from netpolkit.matrix import Reachability, reachability
 from netpolkit.model import Service, Workload, parse_object
+from netpolkit.model.admin import ADMIN, BASELINE, AdminPeer, AdminPolicy, Selection
 from netpolkit.model.calico import CalicoPolicy
 from netpolkit.model.document import Document
 from netpolkit.model.k8s import NetworkPolicy
@@ -75,6 +77,29 @@ HINTS: dict[str, str] = {
     "other-side": (
         "{cell} is blocked on the other side: {side}. A connection needs the source's egress AND the destination's "
         "ingress to allow it."
+    ),
+    "pass-instead-of-deny": (
+        "{cell} is allowed but should be blocked. Your rule {rule} says Pass, and Pass refuses nothing: it skips the "
+        "rest of the Admin tier and hands the connection to the namespace owners' NetworkPolicies (then the "
+        "Baseline tier), which let it through. To refuse it whatever the namespace owners write, say Deny."
+    ),
+    "accept-skips-owners": (
+        "{cell} is allowed but should be blocked. Your rule {rule} accepts it in the Admin tier, which is final: the "
+        "namespace owners' NetworkPolicies, which would refuse it, are never asked. To leave the decision to "
+        "them, say Pass."
+    ),
+    "baseline-instead-of-admin": (
+        "{cell} is allowed but should be blocked. Your policy {policy} is in the Baseline tier, which is asked only "
+        "for what the Admin tier and the namespace owners' NetworkPolicies left undecided, and here one of them "
+        "decided first. A guardrail nobody may override belongs in the Admin tier (tier: Admin)."
+    ),
+    "admin-priority": (
+        "{cell} is decided by {winner} ({position}) before your {policy} ({yours}) is asked. In a tier, lower "
+        "priority numbers run first (equal priorities are left to the implementation): give yours a lower number."
+    ),
+    "wrong-subject": (
+        "{cell} is {got}: the subject of your {policy} {what}. The subject picks the pods a policy protects (the "
+        "destinations of its ingress rules, the sources of its egress rules); from/to pick the other end."
     ),
     "too-open": "{cell} is allowed but should be blocked ({why}). Narrow the peers or the ports of that rule.",
     "too-closed": "{cell} should be allowed but is blocked ({why}).",
@@ -329,7 +354,7 @@ def check(lab: Lab | str, answer: str | None) -> CheckResult:
         "; ".join(line.strip() for line in str(reach.explain(r["from"], r["to"], r["port"])).splitlines()[1:])
         for _, r in differences.iterrows()
     ]
-    hint_id, hint = _diagnose(lab, policies, reach, differences)
+    hint_id, hint = _diagnose(lab, policies, reach, differences, documents)
     count = len(differences)
     message = f"Not yet: {count} connection{'s differ' if count != 1 else ' differs'} from the goal."
     return CheckResult(lab, WRONG, message, hint_id, hint, differences, reach)
@@ -368,6 +393,8 @@ def _policy_ports(policies: Sequence[Any]) -> tuple[set[int], set[str]]:
             specs += [s.port for rule in p.ingress + p.egress for s in rule.ports]
         elif isinstance(p, CalicoPolicy):
             specs += [x.name or x.low for rule in p.ingress + p.egress for x in rule.destination.ports]
+        elif isinstance(p, AdminPolicy):
+            specs += [x.name or (x.start if x.start == x.end else None) for r in p.ingress + p.egress for x in r.ports]
     return {s for s in specs if isinstance(s, int)}, {s for s in specs if isinstance(s, str)}
 
 
@@ -378,7 +405,9 @@ def _k8s_peers(policies: Sequence[Any]):
                 yield rule.peers
 
 
-def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataFrame) -> tuple[str, str]:
+def _diagnose(
+    lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataFrame, documents: Sequence[Document] = ()
+) -> tuple[str, str]:
     """The most likely mistake, in a fixed order of checks."""
     scenario = lab.scenario()
     missing = diff[diff["expected"] & ~diff["got"]]
@@ -466,6 +495,94 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
                 return "calico-order", {"cell": _cell(row), "policy": side.policy}
         return None
 
+    # ClusterNetworkPolicy / AdminNetworkPolicy: what-ifs on the answer's own YAML (see _AdminWhatIf).
+    what_if = _AdminWhatIf(lab, documents)
+
+    def pass_instead_of_deny():
+        for doc, direction, i in what_if.rules(tier=ADMIN, actions=("Pass",)):
+            fixed = what_if.fixes(extra, lambda objs, d=doc, r=direction, n=i: _set(objs[d], r, n, "action", "Deny"))
+            if fixed is not None:
+                return "pass-instead-of-deny", {"cell": _cell(fixed), "rule": what_if.rule_name(doc, direction, i)}
+        return None
+
+    def accept_skips_owners():
+        for doc, direction, i in what_if.rules(tier=ADMIN, actions=("Accept", "Allow")):
+            fixed = what_if.fixes(extra, lambda objs, d=doc, r=direction, n=i: _set(objs[d], r, n, "action", "Pass"))
+            if fixed is not None:
+                return "accept-skips-owners", {"cell": _cell(fixed), "rule": what_if.rule_name(doc, direction, i)}
+        return None
+
+    def baseline_instead_of_admin():
+        for doc in what_if.policies(tier=BASELINE):
+            fixed = what_if.fixes(extra, lambda objs, d=doc: _to_admin_tier(objs[d]))
+            if fixed is not None:
+                return "baseline-instead-of-admin", {"cell": _cell(fixed), "policy": what_if.ref(doc)}
+        return None
+
+    def admin_priority():
+        yours = {p.ref for p in policies}
+        mine = what_if.policies(tier=ADMIN)
+        if not mine:
+            return None
+        for at, row in diff.iterrows():
+            explanation = reach.explain(row["from"], row["to"], row["port"])
+            sides = [s for s in (explanation.egress, explanation.ingress) if s.allowed == row["got"]]
+            winner = next((s for s in sides if s.tier == "admin" and s.policy and s.policy not in yours), None)
+            if winner is None or winner.reason not in (ALLOWED_BY_RULE, DENIED_BY_RULE):
+                continue
+            if what_if.fixes(diff.loc[[at]], lambda objs: [_set_priority(objs[d], 0) for d in mine]) is not None:
+                doc = mine[0]
+                return "admin-priority", {
+                    "cell": _cell(row),
+                    "winner": winner.policy,
+                    "position": winner.position,
+                    "policy": what_if.ref(doc),
+                    "yours": f"priority {what_if.objs[doc]['spec'].get('priority')}",
+                }
+        return None
+
+    def wrong_subject():
+        admin = [p for p in policies if isinstance(p, AdminPolicy)]
+        if not admin:
+            return None
+        table = scenario.table
+        index = table.index
+
+        def picks(selection: Selection, e: int) -> bool:
+            if not table.is_pod[e] or table.host_network[e]:
+                return False
+            return selection.matches(table.namespace_labels[table.namespace_index[e]], table.labels[e])
+
+        def matches(peer: AdminPeer, e: int) -> bool:
+            return picks(peer.selection, e) if peer.selection is not None else peer.contains(table.ips[e])
+
+        for _, row in extra.iterrows():  # a Deny names the other end, but the subject misses the protected one
+            src, dst = index[row["from"]], index[row["to"]]
+            for direction, own, other in (("Ingress", dst, src), ("Egress", src, dst)):
+                if any(picks(p.subject, own) for p in admin):
+                    continue
+                for p in admin:
+                    if any(r.action == "Deny" and any(matches(x, other) for x in r.peers) for r in p.rules(direction)):
+                        what = f"does not pick {table.ids[own]}, which your Deny rule is meant to protect"
+                        return "wrong-subject", {"cell": _cell(row), "got": "allowed", "policy": p.ref, "what": what}
+        for _, row in missing.iterrows():  # a Deny protects a pod that the goal leaves open to everyone, everywhere
+            side = _blocking_side(reach.explain(row["from"], row["to"], row["port"]))
+            policy = next((p for p in admin if side is not None and p.ref == side.policy), None)
+            if policy is None or side.reason != DENIED_BY_RULE:
+                continue
+            own = index[side.endpoint]
+            goals = [lab.target_frame(port).to_numpy() for port in lab.ports]
+            open_to_all = all(
+                bool(goal[e, own] if side.direction == "ingress" else goal[own, e])
+                for goal in goals
+                for e in range(len(table))
+                if e != own
+            )
+            if open_to_all:
+                what = f"picks {side.endpoint}, which the goal leaves open to every endpoint on every port"
+                return "wrong-subject", {"cell": _cell(row), "got": "blocked", "policy": policy.ref, "what": what}
+        return None
+
     def other_side():
         yours = {p.ref for p in policies}
         for _, row in missing.iterrows():
@@ -498,6 +615,11 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
         or_instead_of_and,
         missing_namespace_selector,
         calico_order,
+        pass_instead_of_deny,
+        accept_skips_owners,
+        baseline_instead_of_admin,
+        admin_priority,
+        wrong_subject,
         other_side,
         no_effect,
         too_open,
@@ -509,6 +631,79 @@ def _diagnose(lab: Lab, policies: list[Any], reach: Reachability, diff: pd.DataF
             hint_id, values = found
             return hint_id, _hint(lab, hint_id, **values)
     raise AssertionError("unreachable: some cell differs")
+
+
+_ADMIN_KINDS = {"ClusterNetworkPolicy": None, "AdminNetworkPolicy": ADMIN, "BaselineAdminNetworkPolicy": BASELINE}
+
+
+class _AdminWhatIf:
+    """The answer's network-policy-api objects as plain YAML, and "would this edit fix a cell?" checks on them."""
+
+    def __init__(self, lab: Lab, documents: Sequence[Document]) -> None:
+        self.lab = lab
+        self.objs = [copy.deepcopy(d.obj) if isinstance(d.obj, dict) else {} for d in documents]
+
+    def _tier(self, obj: dict) -> str | None:
+        if not str(obj.get("apiVersion", "")).startswith("policy.networking.k8s.io/"):
+            return None
+        kind = obj.get("kind")
+        if kind not in _ADMIN_KINDS:
+            return None
+        return _ADMIN_KINDS[kind] or (obj.get("spec") or {}).get("tier")
+
+    def policies(self, *, tier: str) -> list[int]:
+        """Indexes of the answer's documents that are network-policy-api policies of ``tier``."""
+        return [i for i, obj in enumerate(self.objs) if self._tier(obj) == tier]
+
+    def rules(self, *, tier: str, actions: tuple[str, ...]):
+        """(document index, "ingress"/"egress", rule index) of every rule with one of ``actions``."""
+        for doc in self.policies(tier=tier):
+            spec = self.objs[doc].get("spec") or {}
+            for direction in ("ingress", "egress"):
+                for i, rule in enumerate(spec.get(direction) or ()):
+                    if isinstance(rule, dict) and rule.get("action") in actions:
+                        yield doc, direction, i
+
+    def ref(self, doc: int) -> str:
+        obj = self.objs[doc]
+        return f"{obj.get('kind')} {(obj.get('metadata') or {}).get('name')}"
+
+    def rule_name(self, doc: int, direction: str, i: int) -> str:
+        name = self.objs[doc]["spec"][direction][i].get("name")
+        return f"{direction} rule {i + 1}" + (f' "{name}"' if name else "") + f" of {self.ref(doc)}"
+
+    def fixes(self, cells: pd.DataFrame, edit: Callable[[list[dict]], Any]) -> pd.Series | None:
+        """The first of ``cells`` that the answer gets right once ``edit`` has changed a copy of it, or None."""
+        if cells.empty:
+            return None
+        objs = copy.deepcopy(self.objs)
+        edit(objs)
+        try:
+            cluster = self.lab.scenario().apply(objs, source="your answer (what-if)")
+            result = reachability(cluster, ports=sorted(set(cells["port"])), profile=self.lab.profile)
+        except (PolicyError, ValueError):
+            return None
+        for _, row in cells.iterrows():
+            if result.allowed(row["from"], row["to"], row["port"]) == row["expected"]:
+                return row
+        return None
+
+
+def _set(obj: dict, direction: str, i: int, key: str, value: Any) -> None:
+    obj["spec"][direction][i][key] = value
+
+
+def _set_priority(obj: dict, priority: int) -> None:
+    obj["spec"]["priority"] = priority
+
+
+def _to_admin_tier(obj: dict) -> None:
+    """The same policy in the Admin tier (a BaselineAdminNetworkPolicy becomes an AdminNetworkPolicy)."""
+    if obj.get("kind") == "BaselineAdminNetworkPolicy":
+        obj["kind"] = "AdminNetworkPolicy"
+        obj["spec"]["priority"] = 0
+    else:
+        obj["spec"]["tier"] = ADMIN
 
 
 def _namespace(endpoint: str) -> str:

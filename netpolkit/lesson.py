@@ -1,4 +1,4 @@
-"""Small presentation helpers shared by the tutorial notebooks (``notebooks/01-...`` to ``04-...``).
+"""Small presentation helpers shared by the tutorial notebooks (``notebooks/01-...`` to ``06-...``).
 
 Each notebook step is a handful of one-line calls, so that no course logic lives in a notebook::
 
@@ -265,10 +265,13 @@ def experiment(
     profile: str = "upstream",
     world: Cluster | None = None,
     draw: bool = True,
+    engines: tuple[str, ...] = ("vectorized",),
 ) -> pd.DataFrame:
     """One pitfall settled: apply ``policies`` (YAML) to the world, check each (src, dst, port, expected) and assert.
 
-    Shows a small heatmap of the first check's port (when ``draw``) and returns the verdict table.
+    Shows a small heatmap of the first check's port (when ``draw``) and returns the verdict table. With several
+    ``engines`` (e.g. ``("vectorized", "reference")``) each gets a ``computed (<engine>)`` column and every one must
+    give the expected verdict.
     """
     from netpolkit.io.manifests import read_text
 
@@ -276,20 +279,23 @@ def experiment(
         (world or pitfall_world()).apply(read_text(policies, title)) if policies.strip() else world or pitfall_world()
     )
     ports = list(dict.fromkeys(port for _, _, port, _ in checks))
-    result = reachability(cluster, ports=ports, profile=profile)
+    results = {engine: reachability(cluster, ports=ports, profile=profile, engine=engine) for engine in engines}
+    result = results[engines[0]]
+    columns = {engine: "computed" if len(engines) == 1 else f"computed ({engine})" for engine in engines}
     rows = [
         {
             "from": s,
             "to": d,
             "port": p,
             "expected": e,
-            "computed": result.allowed(s, d, p),
+            **{columns[engine]: bool(r.allowed(s, d, p)) for engine, r in results.items()},
             "why": " | ".join(line.strip() for line in str(result.explain(s, d, p)).splitlines()[1:]),
         }
         for s, d, p, e in checks
     ]
     table = pd.DataFrame(rows)
-    table.insert(5, "ok", (table["expected"] == table["computed"]).map({True: "✓", False: "✗"}))
+    agree = pd.concat([table[c] == table["expected"] for c in columns.values()], axis=1).all(axis=1)
+    table.insert(4 + len(engines), "ok", agree.map({True: "✓", False: "✗"}))
     if draw:
         import matplotlib.pyplot as plt
 

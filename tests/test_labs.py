@@ -123,3 +123,28 @@ def test_diff_heatmap_counts_the_same_cells_as_the_check():
     shown = display.counts_["newly allowed"] + display.counts_["newly blocked"]
     port = result.differences["port"].iloc[0]
     assert shown == int((result.differences["port"] == port).sum())
+
+
+def test_cluster_guardrails_subject_on_every_namespace_gets_the_wrong_subject_hint():
+    """The other face of wrong-subject: a subject that picks pods the goal leaves open (here: every namespace)."""
+    answer = _solution_answer(ROOT / "labs" / "solutions" / "07-cluster-guardrails.py")
+    everyone = answer.replace("    namespaces:\n      matchLabels:\n        data: restricted\n", "    namespaces: {}\n")
+    assert everyone != answer
+    result = lab.check("07-cluster-guardrails", everyone)
+    assert result.hint_id == "wrong-subject", str(result)
+    assert "picks library/web, which the goal leaves open" in result.hint
+
+
+def test_cluster_guardrails_priority_hint_names_the_policy_that_wins():
+    wrong = ROOT / "tests" / "data" / "labs" / "07-cluster-guardrails" / "admin-priority.yaml"
+    result = lab.check("07-cluster-guardrails", wrong.read_text(encoding="utf-8"))
+    assert "ClusterNetworkPolicy campus-web (priority 20)" in result.hint
+    assert "(priority 30)" in result.hint
+
+
+def test_cluster_guardrails_rule_hints_name_the_rule():
+    folder = ROOT / "tests" / "data" / "labs" / "07-cluster-guardrails"
+    passed = lab.check("07-cluster-guardrails", (folder / "pass-instead-of-deny.yaml").read_text(encoding="utf-8"))
+    assert 'ingress rule 3 "nothing-else-from-outside"' in passed.hint
+    accepted = lab.check("07-cluster-guardrails", (folder / "accept-skips-owners.yaml").read_text(encoding="utf-8"))
+    assert 'ingress rule 2 "library-is-the-owners-call"' in accepted.hint

@@ -15,7 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = ROOT / "manifests"
-TUTORIALS = ("aks", "cilium", "gke", "calico")
+TUTORIALS = ("aks", "cilium", "gke", "calico", "guardrails")
 K8S_VERSION = "1.33"
 
 # Expectations per step (and variant), counted from the team's tutorial fact files. A cell must never be dropped.
@@ -32,6 +32,10 @@ EXPECTED_COUNTS = {
         "s0-baseline": 5,
         "s1-backend-ingress-deny": 5,
         "s2-backend-allow-ingress-frontend": 6,
+        "s3-cilium-backend-ingress-deny": 5,
+        "s4-cilium-backend-allow-ingress-frontend": 6,
+        "s5-networkpolicy-allow-all-to-backend": 4,
+        "s6-cilium-ingress-deny-not-frontend": 5,
     },
     "gke": {
         "s0-baseline": 5,
@@ -52,8 +56,20 @@ EXPECTED_COUNTS = {
         "s-fix-1-policies-for-traefik-and-metrics": 7,
         "s-fix-2-ingress-rule-on-pod-port": 2,
     },
+    "guardrails": {
+        "s0-baseline": 6,
+        "s1-admin-deny-sandbox": 6,
+        "s2-owners-allow-all-namespaces": 5,
+        "s3-admin-pass-and-lockdown": 5,
+        "s4-owners-narrow-to-web": 6,
+        "s5-baseline-default-deny": 5,
+        "s6-shop-allow-worker-to-web": 4,
+        "v-deny-instead-of-pass": 3,
+    },
 }
-PROFILES = {"aks": "calico", "cilium": "cilium", "gke": "upstream", "calico": "calico"}
+PROFILES = {"aks": "calico", "cilium": "cilium", "gke": "upstream", "calico": "calico", "guardrails": "upstream"}
+# Policy kinds of CRDs that kubernetes_validate has no schema for: netpolkit's own strict parser validates them.
+CRD_GROUPS = ("policy.networking.k8s.io/", "cilium.io/")
 
 TOP_KEYS = {"schema", "id", "title", "source", "profile", "externals", "steps", "pitfalls"}
 STEP_KEYS = {"id", "file", "title", "tutorial_step", "supplementary", "summary", "delete", "expect"}
@@ -103,12 +119,19 @@ def _object_files() -> list[Path]:
 
 @pytest.mark.parametrize("path", _object_files(), ids=_rel)
 def test_objects_pass_kubernetes_schema(path: Path):
-    """Every Kubernetes object validates offline in strict mode (unknown fields fail); Calico kinds are skipped."""
+    """Every Kubernetes object validates offline in strict mode (unknown fields fail); Calico kinds are skipped;
+    the network-policy-api and Cilium kinds go through netpolkit's strict parser (the CRDs' rules)."""
     problems = []
     for i, doc in enumerate(_documents(path)):
         assert {"apiVersion", "kind", "metadata"} <= set(doc), f"{_rel(path)} document {i}: not an object"
         if doc["apiVersion"].startswith("projectcalico.org/"):
             assert doc["kind"] in ("NetworkPolicy", "GlobalNetworkPolicy", "Tier"), doc["kind"]
+            continue
+        if doc["apiVersion"].startswith(CRD_GROUPS):
+            from netpolkit.errors import Where
+            from netpolkit.model import parse_object
+
+            assert parse_object(doc, Where(_rel(path), i)) is not None, doc["kind"]
             continue
         try:
             kubernetes_validate.validate(doc, K8S_VERSION, strict=True)

@@ -11,8 +11,9 @@ import importlib.util
 import pytest
 
 from netpolkit.course import Step, Tutorial, Variant, check_step, reachability_for
+from netpolkit.model.k8s import NetworkPolicy
 
-TUTORIALS = ("aks", "cilium", "gke", "calico")
+TUTORIALS = ("aks", "cilium", "gke", "calico", "guardrails")
 HAS_CALICO = importlib.util.find_spec("netpolkit.model.calico") is not None
 SHOWN = ["from", "to", "port", "protocol", "expected", "computed"]
 
@@ -56,11 +57,40 @@ def test_step_expectations_reference_engine(name: str, item_id: str):
     assert not problems, problems
 
 
+def _kubernetes_only(tut: Tutorial, item: Step | Variant) -> bool:
+    return all(isinstance(p, NetworkPolicy) for p in tut.cluster_for(item.id).policy_objects)
+
+
 @pytest.mark.parametrize("profile", ["upstream", "calico", "cilium"])
 @pytest.mark.parametrize("name", ["aks", "cilium", "gke"])
 def test_kubernetes_tutorials_do_not_depend_on_the_profile(name: str, profile: str):
-    """The fact files state that no cell of the Kubernetes-only tutorials depends on the profile."""
+    """The fact files state that no cell of the Kubernetes-only tutorials depends on the profile (the Cilium
+    tutorial's part 2, with Cilium's own kinds, only runs under the cilium profile)."""
     tut = Tutorial.load(name)
+    items = [item for item in (*tut.steps, *tut.variants) if _kubernetes_only(tut, item)]
+    assert len(items) >= 3
+    problems = [p for item in items if (p := _failures(tut, item, profile=profile))]
+    assert not problems, "\n".join(problems)
+
+
+def test_cilium_part_two_redoes_part_one_step_for_step():
+    """s3/s4 (CiliumNetworkPolicy) give exactly the verdicts of s1/s2 (NetworkPolicy), on every port."""
+    tut = Tutorial.load("cilium")
+    for kubernetes, cilium in (
+        ("s1-backend-ingress-deny", "s3-cilium-backend-ingress-deny"),
+        ("s2-backend-allow-ingress-frontend", "s4-cilium-backend-allow-ingress-frontend"),
+    ):
+        for engine in ("vectorized", "reference"):
+            a, b = (reachability_for(tut, step, engine=engine) for step in (kubernetes, cilium))
+            for port in a.ports:
+                assert (a.frame(port) == b.frame(port)).all().all(), (cilium, engine, port)
+
+
+@pytest.mark.parametrize("profile", ["calico", "cilium"])
+def test_guardrails_tutorial_does_not_depend_on_the_profile(profile: str):
+    """ClusterNetworkPolicy runs in kube-admin/kube-baseline under Calico and beside NetworkPolicy under Cilium:
+    every cell of the guardrails tutorial is the same (its tables avoid self pairs)."""
+    tut = Tutorial.load("guardrails")
     problems = [p for item in (*tut.steps, *tut.variants) if (p := _failures(tut, item, profile=profile))]
     assert not problems, "\n".join(problems)
 
