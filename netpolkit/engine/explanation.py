@@ -13,6 +13,7 @@ DENIED_BY_RULE = "denied by rule"
 NO_RULE_MATCHED = "no rule matched"
 END_OF_TIER = "end of tier"
 PASSED = "passed on"
+NO_RULE_DECIDED = "no rule decided"  # selected by a tier that does not isolate (Admin, Baseline): allowed by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class SideDecision:
     position: str = ""  # where the policy runs in its tier: "priority 10", "order 100"
     rule_name: str | None = None  # the rule's own name, where the dialect has one
     section: str = ""  # the field holding the rule when not plain ingress/egress, e.g. "ingressDeny"
+    passed_by: tuple[str, ...] = ()  # the Pass rules that handed the decision over to a later tier
+    selected_by: tuple[str, ...] = ()  # with NO_RULE_DECIDED: the policies that select it and did not decide
 
     @property
     def tier_label(self) -> str:
@@ -41,6 +44,17 @@ class SideDecision:
             return f"{self.tier.title()} tier"
         return f"tier {self.tier}"
 
+    @property
+    def deciding_rule(self) -> str:
+        """The deciding rule as people read it: ``ClusterNetworkPolicy guard (Admin tier, priority 10), ingress
+        rule 1 "deny-sandbox"`` (empty when no rule decided)."""
+        if self.rule is None:
+            return ""
+        where = ", ".join(part for part in (self.tier_label, self.position) if part)
+        where = f" ({where})" if where else ""
+        named = f' "{self.rule_name}"' if self.rule_name else ""
+        return f"{self.policy}{where}, {self.section or self.direction} rule {self.rule}{named}"
+
     def __str__(self) -> str:
         side = f"{self.direction} of {self.endpoint}"
         if self.reason == NOT_ISOLATED:
@@ -49,16 +63,24 @@ class SideDecision:
             return f"{side}: allowed, an external endpoint has no policies"
         if self.reason in (ALLOWED_BY_RULE, DENIED_BY_RULE):
             verb = "allowed" if self.allowed else "denied"
-            where = ", ".join(part for part in (self.tier_label, self.position) if part)
-            where = f" ({where})" if where else ""
-            named = f' "{self.rule_name}"' if self.rule_name else ""
-            return f"{side}: {verb} by {self.policy}{where}, {self.section or self.direction} rule {self.rule}{named}"
+            return f"{side}: {verb} by {self.deciding_rule}{self._handed_over()}"
         if self.reason == PASSED:
-            return f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
+            return (
+                f"{side}: allowed, every tier that selects it passed it on (Pass) and no later tier decided"
+                f"{self._handed_over()}"
+            )
+        if self.reason == NO_RULE_DECIDED:
+            return (
+                f"{side}: allowed by default: selected by {', '.join(self.selected_by)}, but no rule of theirs "
+                f"matched and nothing isolates it{self._handed_over()}"
+            )
         if self.reason == END_OF_TIER:
             by = ", ".join(self.isolated_by)
             return f"{side}: denied at the end of {self.tier_label}: selected by {by}, no rule decided"
-        return f"{side}: denied, isolated by {', '.join(self.isolated_by)} and no rule matched"
+        return f"{side}: denied, isolated by {', '.join(self.isolated_by)} and no rule matched{self._handed_over()}"
+
+    def _handed_over(self) -> str:
+        return f" (after a Pass: {'; '.join(self.passed_by)})" if self.passed_by else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from netpolkit.engine.explanation import (
     DENIED_BY_RULE,
     END_OF_TIER,
     EXTERNAL,
+    NO_RULE_DECIDED,
     NO_RULE_MATCHED,
     NOT_ISOLATED,
     PASSED,
@@ -49,7 +50,9 @@ class ReferenceEngine:
             hit = self._selects[key] = bool(self.table.is_pod[e]) and dialect.selects(policy, e)
         return hit
 
-    def _decision(self, entry: Entry, stage: Stage, label: str, name: str) -> SideDecision:
+    def _decision(
+        self, entry: Entry, stage: Stage, label: str, name: str, passed_by: tuple[str, ...] = ()
+    ) -> SideDecision:
         allowed = entry.action == ALLOW
         return SideDecision(
             label,
@@ -63,6 +66,7 @@ class ReferenceEngine:
             position=self.plan.position(entry.policy),
             rule_name=entry.rule.name,
             section=entry.rule.section,
+            passed_by=passed_by,
         )
 
     def side(self, direction: str, endpoint: int, src: int, dst: int, query: PortQuery) -> SideDecision:
@@ -71,8 +75,11 @@ class ReferenceEngine:
         if not self.table.is_pod[endpoint]:
             return SideDecision(label, name, True, EXTERNAL)
         passed: list[str] = []
+        passed_by: list[str] = []  # the Pass rules, as explain shows them
         isolated_anywhere: list[str] = []
+        selected: list[str] = []
         for stage in self.plan.stages[direction]:
+            selected.extend(p.ref for d, p in stage.policies if self.selects((d, p), endpoint))
             isolating = tuple(
                 p.ref for d, p in stage.members if self.selects((d, p), endpoint) and d.isolated(p, direction, endpoint)
             )
@@ -86,26 +93,38 @@ class ReferenceEngine:
             if stage.ordered:
                 first = next(matched, None)  # the first matching rule decides
                 if first is not None and first.action in (ALLOW, DENY):
-                    return self._decision(first, stage, label, name)
+                    return self._decision(first, stage, label, name, tuple(passed_by))
                 if first is not None:  # Pass: on to the next stage
                     passed.append(stage.name)
+                    passed_by.append(self._decision(first, stage, label, name).deciding_rule)
                     continue
             else:  # any matching Deny wins over every Allow
                 allow = None
                 for entry in matched:
                     if entry.action == DENY:
-                        return self._decision(entry, stage, label, name)
+                        return self._decision(entry, stage, label, name, tuple(passed_by))
                     allow = allow or entry
                 if allow is not None:
-                    return self._decision(allow, stage, label, name)
+                    return self._decision(allow, stage, label, name, tuple(passed_by))
             if stage.end_deny and isolating:
                 reason = END_OF_TIER if stage.ordered else NO_RULE_MATCHED
                 tier = stage.name if stage.ordered else None
-                return SideDecision(label, name, False, reason, tier=tier, isolated_by=isolating)
+                return SideDecision(
+                    label, name, False, reason, tier=tier, isolated_by=isolating, passed_by=tuple(passed_by)
+                )
             if stage.ordered and isolating:  # a Calico tier whose defaultAction is Pass: its end passes it on
                 passed.append(stage.name)
         if passed:
-            return SideDecision(label, name, True, PASSED, isolated_by=tuple(dict.fromkeys(isolated_anywhere)))
+            return SideDecision(
+                label,
+                name,
+                True,
+                PASSED,
+                isolated_by=tuple(dict.fromkeys(isolated_anywhere)),
+                passed_by=tuple(passed_by),
+            )
+        if selected:
+            return SideDecision(label, name, True, NO_RULE_DECIDED, selected_by=tuple(dict.fromkeys(selected)))
         return SideDecision(label, name, True, NOT_ISOLATED)
 
     def explain(self, src: int, dst: int, query: PortQuery) -> Explanation:
