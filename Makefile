@@ -30,7 +30,7 @@ help:
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make strip         strip outputs and volatile metadata from notebooks/ and labs/"
 	@echo "make binder-check  build a fresh env from binder/ only and run $(START_NOTEBOOK) in it"
-	@echo "make bench         run benchmarks/bench_reachability.py"
+	@echo "make bench         run the scale benchmarks in benchmarks/ (figures printed, nothing asserted)"
 	@echo "make clean         remove caches and build output (keeps .venv; 'make distclean' removes it too)"
 
 # ----------------------------------------------------------------------------- environment
@@ -92,6 +92,7 @@ picture: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_reachability.py
 	$(PY) benchmarks/bench_calico.py
+	$(PY) benchmarks/bench_dialects.py
 
 # Builds what mybinder.org builds, as far as pip can: a FRESH virtualenv from binder/requirements.txt
 # only (not pyproject.toml, not .venv), then binder/postBuild, then runs the start notebook in it.
