@@ -47,16 +47,22 @@ The ``check`` expectation file (YAML or JSON)::
       - {from: shop/web, to: shop/db, port: "TCP/5432", allowed: false}
       - {from: internet, to: shop/web, port: 80, protocol: TCP, allowed: true}
 
+The expectation file is read as strictly as a manifest: an unknown field, a duplicate key or a bad value is an
+error naming the file, and the limits of :mod:`netpolkit.limits` apply.
+
 Exit codes: 0 success (``explain`` exits 0 whatever the verdict), 1 an expectation of ``check`` failed,
 2 bad input: one line on standard error,
-``netpolkit: error: <file>: <document>: <object>: <field path>: <message>``.
+``netpolkit: error: <file>: <document>: <object>: <field path>: <message>``. An error of the system (a file that
+cannot be written, memory exhausted) or a bug in netpolkit is one line too, and exits 2; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import difflib
+import ipaddress
 import json
 import os
 import shutil
@@ -67,16 +73,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from netpolkit import __version__
 from netpolkit.cluster import Cluster
 from netpolkit.engine import ENGINES, PROFILES, get_profile
-from netpolkit.errors import PolicyError, UnknownEndpointError, Where
+from netpolkit.errors import PolicyError, UnknownEndpointError, Where, elide, excerpt
+from netpolkit.io.decode import decode, read_file, read_stream
 from netpolkit.io.manifests import read_documents, read_text
 from netpolkit.matrix import Reachability, reachability
 from netpolkit.model.document import Document
-from netpolkit.model.fields import Reader
+from netpolkit.model.fields import Reader, describe
 from netpolkit.model.ports import PortQuery
 
 __all__ = ["main"]
@@ -85,6 +90,7 @@ PROG = "netpolkit"
 STDIN = "-"
 EXPECT_FIELDS = ("from", "to", "port", "protocol", "allowed")
 EXPECT_FILE_FIELDS = ("expect", "profile", "externals")
+_MAX_ENDPOINT_ID = 63 + 1 + 253 + 16  # namespace/name (a DNS label and a DNS subdomain), with room for a suffix
 
 
 # ---- argument parsing --------------------------------------------------------------------------------------
@@ -279,9 +285,28 @@ def _parse_externals(specs: Sequence[str]) -> dict[str, str]:
     for spec in specs:
         name, sep, ip = spec.partition("=")
         if not sep or not name.strip() or not ip.strip():
-            raise ValueError(f"--external expects NAME=IP, e.g. internet=203.0.113.10, got {spec!r}")
+            raise ValueError(f"--external expects NAME=IP, e.g. internet=203.0.113.10, got {excerpt(spec)}")
+        if problem := _external_problem(name.strip(), ip.strip()):
+            raise ValueError(f"--external {excerpt(spec)}: {problem}")
         externals[name.strip()] = ip.strip()
     return externals
+
+
+def _external_problem(name: str, address: str) -> str | None:
+    """Why ``name: address`` is not an external endpoint (a name without '/', one IP address), or None."""
+    if not name or "/" in name:
+        return f"an external endpoint's name must be non-empty and contain no '/', got {excerpt(name)}"
+    if "%" in address:
+        return f"{excerpt(address)} is not an IP address: an IPv6 zone ('%...') is not allowed"
+    try:
+        net = ipaddress.ip_network(address, strict=True) if len(address) <= 49 else None
+    except ValueError:
+        net = None
+    if net is None:
+        return f"{excerpt(address)} is not an IP address"
+    if net.num_addresses != 1:
+        return f"give one address, not the range {excerpt(address)[1:-1]}"
+    return None
 
 
 def _parse_ports(specs: Sequence[str]) -> list[PortQuery]:
@@ -291,7 +316,9 @@ def _parse_ports(specs: Sequence[str]) -> list[PortQuery]:
             try:
                 ports.append(PortQuery.parse(part))
             except ValueError as exc:
-                raise ValueError(f"--port {part.strip()!r}: {exc} (expected e.g. TCP/80, udp/53 or 80)") from None
+                raise ValueError(
+                    f"--port {excerpt(part.strip())}: {exc} (expected e.g. TCP/80, udp/53 or 80)"
+                ) from None
     return list(dict.fromkeys(ports))
 
 
@@ -300,7 +327,7 @@ def _load(args: argparse.Namespace, externals: Mapping[str, str], stdin: TextIO)
     docs: list[Document] = []
     for path in args.paths:
         if path == STDIN:
-            docs.extend(read_text(stdin.read(), "<stdin>"))
+            docs.extend(read_text(read_stream(stdin), "<stdin>"))
         else:
             docs.extend(read_documents(path))
     return Cluster.from_documents(
@@ -462,6 +489,9 @@ def _run_explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if len(ports) != 1:
         raise ValueError(f"--port {args.port!r}: explain takes one port")
     port = ports[0]
+    for flag, endpoint in (("--from", args.src), ("--to", args.dst)):
+        if len(endpoint) > _MAX_ENDPOINT_ID:
+            raise ValueError(f"{flag} {excerpt(endpoint)}: not an endpoint id (namespace/name or an external name)")
     cluster = _load(args, _parse_externals(args.external), stdin)
     # explain needs only the per-pair reference evaluator: no matrix is computed
     reach = Reachability(cluster, get_profile(_profile_name(args)), unsupported=_unsupported(args))
@@ -490,32 +520,27 @@ class _ExpectFile:
 
 
 def _read_expect_file(path: str, stdin: TextIO) -> _ExpectFile:
+    """The expectation file, read as strictly as a manifest (duplicate keys, limits, unknown fields)."""
     name = "<stdin>" if path == STDIN else path
     where = Where(name)
-    if path == STDIN:
-        text = stdin.read()
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise PolicyError("no such file", where=where) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"cannot read: {exc}", where=where) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(f"{line}invalid YAML: {problem}", where=where) from None
+    if not path:
+        raise PolicyError("--expect needs a file name")
+    text = read_stream(stdin, name) if path == STDIN else read_file(Path(path), name)
+    documents = decode(text, name)
+    if len(documents) > 1:
+        raise PolicyError(f"expected one YAML document, found {len(documents)}", where=where)
+    data = documents[0] if documents else None
     if not isinstance(data, Mapping):
         raise PolicyError("expected a mapping with an 'expect:' list of {from, to, port, allowed}", where=where)
     top = Reader(data, "", where)
     top.only(EXPECT_FILE_FIELDS)
     profile = top.string("profile")
     if profile is not None and profile not in PROFILES:
-        top.fail(f"unknown profile {profile!r}; expected one of: {', '.join(PROFILES)}", key="profile")
+        top.fail(f"unknown profile {excerpt(profile)}; expected one of: {', '.join(PROFILES)}", key="profile")
     externals = top.string_map("externals")
+    for external, address in externals.items():
+        if problem := _external_problem(external, address):
+            top.fail(problem, key=f"externals.{external}")
     entries = top.children("expect")
     if entries is None:
         top.fail("required field is missing: a list of {from, to, port, allowed}", key="expect")
@@ -529,12 +554,15 @@ def _read_expectation(index: int, entry: Reader) -> _Expectation:
     entry.only(EXPECT_FIELDS)
     src = entry.string("from", required=True)
     dst = entry.string("to", required=True)
+    for field, endpoint in (("from", src), ("to", dst)):
+        if len(endpoint or "") > _MAX_ENDPOINT_ID:
+            entry.fail(f"{excerpt(endpoint)} is not an endpoint id (namespace/name or an external name)", key=field)
     allowed = entry.typed("allowed", bool, required=True)
     port_value = entry.raw("port")
     if port_value is None:
         entry.fail("required field is missing", key="port")
     if isinstance(port_value, bool) or not isinstance(port_value, int | str):
-        entry.fail(f"expected a port like 80 or 'TCP/80', got {port_value!r}", key="port")
+        entry.fail(f"expected a port like 80 or 'TCP/80', got {describe(port_value)}", key="port")
     try:
         port = PortQuery.parse(port_value)
     except ValueError as exc:
@@ -546,7 +574,7 @@ def _read_expectation(index: int, entry: Reader) -> _Expectation:
         except ValueError as exc:
             entry.fail(str(exc), key="protocol")
         if isinstance(port_value, str) and "/" in port_value and with_protocol != port:
-            entry.fail(f"{protocol!r} contradicts port {port_value!r}", key="protocol")
+            entry.fail(f"{excerpt(protocol)} contradicts port {excerpt(port_value)}", key="protocol")
         port = with_protocol
     return _Expectation(index, src, dst, port, allowed)
 
@@ -638,13 +666,28 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return args.run(args, sys.stdout, sys.stdin)
         except (PolicyError, ValueError, KeyError, FileNotFoundError) as exc:
-            print(f"{PROG}: error: {_message(exc)}", file=sys.stderr)
-            return 2
+            return _fail(_message(exc))
         except BrokenPipeError:  # e.g. `netpolkit matrix ... | head`: stop quietly
             _silence_stdout()
             return 1
         except KeyboardInterrupt:
             return 130
+        except OSError as exc:  # writing the output failed (a full disk, a closed terminal), or reading did
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _fail(f"{where}{exc.strerror or exc}")
+        except RecursionError:
+            return _fail("the input is nested too deeply to evaluate (Python's recursion limit)")
+        except MemoryError:
+            return _fail("out of memory: the input is too large for this machine")
+        except Exception as exc:  # a bug in netpolkit: still one line, and how to report it
+            return _fail(f"internal error ({type(exc).__name__}: {_message(exc)}); please report this as a bug")
+
+
+def _fail(message: str) -> int:
+    """Print one error line on standard error (whatever it holds) and return exit code 2."""
+    with contextlib.suppress(OSError, ValueError):  # standard error closed, or it cannot encode: nothing more to do
+        print(f"{PROG}: error: {elide(message, 4000)}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

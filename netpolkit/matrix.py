@@ -25,6 +25,7 @@ from netpolkit.engine import (
     unenforced,
 )
 from netpolkit.errors import PolicyError, UnknownEndpointError, Where
+from netpolkit.model.calico import BUILTIN_TIERS, CalicoPolicy
 from netpolkit.model.fields import UNSUPPORTED_MODES
 from netpolkit.model.ports import PortQuery
 
@@ -300,7 +301,25 @@ def _enforced(cluster: Cluster, profile: Profile, unsupported: str) -> tuple[tup
             )
         warnings.append(f"{error}: left out")
     skip = {id(p) for p, _ in dropped}
-    return tuple(p for p in cluster.policy_objects if id(p) not in skip), tuple(warnings)
+    enforced = tuple(p for p in cluster.policy_objects if id(p) not in skip)
+    _check_tiers(cluster, enforced)
+    return enforced, tuple(warnings)
+
+
+def _check_tiers(cluster: Cluster, policies: Sequence) -> None:
+    """A Calico policy in a tier that does not exist: Calico refuses it, and its place would be a guess."""
+    known = {t.name for t in cluster.tier_objects} | set(BUILTIN_TIERS)
+    for policy in policies:
+        tier = getattr(policy, "tier", None)
+        if isinstance(policy, CalicoPolicy) and tier not in known:
+            where = (cluster.source_of(policy) or Where()).with_obj(policy.ref)
+            raise PolicyError(
+                f"tier {tier!r} does not exist (Calico rejects a policy in a tier it does not have, and the tier's "
+                "order decides when the policy runs): load its Tier object too, e.g. from "
+                "'kubectl get tiers.projectcalico.org -o yaml'",
+                where=where,
+                path="spec.tier",
+            )
 
 
 class Diff:

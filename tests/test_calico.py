@@ -292,9 +292,30 @@ BAD = [
         "source-ports",
         "ingress: [{action: Allow, protocol: TCP, source: {ports: [80]}}]",
         "spec.ingress[0].source.ports",
-        "not supported",
+        "source ports: not modelled",
     ),
-    ("http-rule", "ingress: [{action: Allow, http: {methods: [GET]}}]", "spec.ingress[0].http", "not supported"),
+    ("http-rule", "ingress: [{action: Allow, http: {methods: [GET]}}]", "spec.ingress[0].http", "http (L7) match"),
+    ("nan-order", "order: .nan\ningress: [{action: Allow}]", "spec.order", "finite"),
+    ("inf-order", "order: .inf\ningress: [{action: Allow}]", "spec.order", "finite"),
+    (
+        "superscript-port",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['²']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "port name",
+    ),
+    (
+        "superscript-range",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['1:²']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "'low:high' with numbers",
+    ),
+    ("protocol-999", "ingress: [{action: Allow, protocol: '999'}]", "spec.ingress[0].protocol", "1-255"),
+    (
+        "protocol-superscript",
+        "ingress: [{action: Allow, protocol: '²'}]",
+        "spec.ingress[0].protocol",
+        "unknown protocol",
+    ),
     ("bad-net", "ingress: [{action: Allow, source: {nets: [10.0.0.300/8]}}]", "spec.ingress[0].source.nets[0]", "CIDR"),
     ("bad-order", "order: first\ningress: [{action: Allow}]", "spec.order", "number"),
     (
@@ -329,3 +350,14 @@ def test_policies_for_lists_the_selecting_policies_in_evaluation_order():
     assert reach.policies_for("a/web", "ingress") == []
     with pytest.raises(ValueError, match="direction"):
         reach.policies_for("a/db", "sideways")
+
+
+def test_a_policy_in_a_tier_that_does_not_exist_is_an_error_naming_the_tier():
+    """Calico's API server refuses a policy whose tier does not exist (libcalico-go validates spec.tier); evaluating
+    it anyway would guess the tier's order."""
+    policy = calico("security.gate", "tier: security\nselector: all()\ningress: [{action: Deny}]")
+    with pytest.raises(npk.PolicyError) as caught:
+        npk.reachability(cluster(policy), ports=["TCP/80"], profile="calico")
+    assert caught.value.path == "spec.tier" and "tier 'security' does not exist" in caught.value.message
+    tier = "---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\n"
+    assert npk.reachability(cluster(policy + tier), ports=["TCP/80"], profile="calico").ports == ("TCP/80",)

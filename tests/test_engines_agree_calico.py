@@ -158,6 +158,13 @@ def calico_clusters(draw) -> tuple[list[dict], dict[str, str]]:
         objects.append(draw(calico_policy(i)))
     for i in range(draw(st.integers(0, 2))):
         objects.append(draw(k8s_policy(i)))
+    uses_tier = any(o.get("spec", {}).get("tier") == "security" for o in objects)
+    if uses_tier and not any(o["kind"] == "Tier" for o in objects):  # Calico refuses a policy in no tier
+        order = draw(st.sampled_from((None, 2_000_000)))  # no order, or an order: after the default tier
+        tier: dict = {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"}}
+        if order is not None:
+            tier["spec"] = {"order": order}
+        objects.append(tier)
     externals = {"inet": "203.0.113.5"} if draw(st.booleans()) else {}
     return objects, externals
 

@@ -1,20 +1,21 @@
-"""Read manifests: YAML (multi-document) or JSON files and folders, ``kind: List`` flattened.
+"""Read manifests: YAML (multi-document) or JSON files and folders, lists (``kind: List``, ``PodList``, ...) flattened.
 
 :func:`read_documents` yields :class:`Document` objects that remember their file and index, so every later error
 names where the bad object came from. :func:`load` turns paths into a :class:`~netpolkit.cluster.Cluster`.
+Reading is strict (a duplicate key is an error) and bounded (see :mod:`netpolkit.limits`): see
+:mod:`netpolkit.io.decode`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from netpolkit.cluster import Cluster
-from netpolkit.errors import PolicyError, Where
+from netpolkit.errors import PolicyError, Where, excerpt
+from netpolkit.io.decode import decode, read_file
 from netpolkit.model.document import Document
 
 __all__ = ["Document", "load", "read_documents", "read_text"]
@@ -22,45 +23,89 @@ __all__ = ["Document", "load", "read_documents", "read_text"]
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        return [p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)]
-    if not path.exists():
-        raise PolicyError("no such file or folder", where=Where(str(path)))
+def _files(path: Path, name: str) -> list[Path]:
+    where = Where(name)
+    if not name:
+        raise PolicyError("an empty path names no file or folder (write '.' for the current folder)")
+    try:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            return [p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)]
+        exists = path.exists()
+    except OSError as exc:  # a name too long, a loop of symbolic links, a folder that cannot be listed
+        raise PolicyError(f"cannot read: {exc.strerror or exc}", where=where) from None
+    if not exists:
+        raise PolicyError("no such file or folder", where=where)
     return [path]
 
 
 def read_text(text: str, name: str = "<text>") -> list[Document]:
-    """Parse YAML or JSON text (several documents allowed) into Documents."""
-    try:
-        raw = [json.loads(text)] if name.lower().endswith(".json") else list(yaml.safe_load_all(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(f"{line}invalid YAML: {problem}", where=Where(name)) from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", where=Where(name)
-        ) from None
+    """Parse YAML or JSON text (several documents allowed) into Documents; lists are flattened into their items.
+
+    JSON when ``name`` ends in ``.json``, else YAML. A typed list as the REST API returns it (``PodList``,
+    ``NetworkPolicyList``, ...) may leave ``kind`` and ``apiVersion`` out of its items: they follow from the list's.
+    """
     docs: list[Document] = []
-    for index, obj in enumerate(raw):
+    for index, obj in enumerate(decode(text, name)):
         if obj is None:
             continue
         where = Where(name, index)
         if not isinstance(obj, Mapping):
-            raise PolicyError(f"expected a Kubernetes object (a mapping), got {type(obj).__name__}", where=where)
+            raise PolicyError(f"expected a Kubernetes object (a mapping), got {_kind_of(obj)}", where=where)
         kind = obj.get("kind")
-        if kind is None and str(obj.get("schema", "")).startswith("netpolkit-"):
+        schema = obj.get("schema")
+        if kind is None and isinstance(schema, str) and schema.startswith("netpolkit-"):
             continue  # netpolkit's own data files (tutorial.yaml, lab.yaml) live beside manifests
         if isinstance(kind, str) and kind.endswith("List") and "items" in obj:
-            items = obj.get("items") or []
-            if not isinstance(items, list):
-                raise PolicyError("expected a list", where=where, path="items")
-            docs.extend(Document(item, Where(name, f"{index}, items[{i}]")) for i, item in enumerate(items))
+            docs.extend(_list_items(obj, kind, name, index))
         else:
             docs.append(Document(obj, where))
+    return docs
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the string {excerpt(value)}"
+    return f"{type(value).__name__} {excerpt(value)}"
+
+
+def _list_items(obj: Mapping[str, Any], kind: str, name: str, index: int) -> list[Document]:
+    """The items of a list document; a typed list's items get the kind and apiVersion the list implies."""
+    where = Where(name, index)
+    items = obj.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise PolicyError(f"expected a list, got {_kind_of(items)}", where=where, path="items")
+    item_kind = kind[: -len("List")] if kind != "List" else None
+    api_version = obj.get("apiVersion")
+    if item_kind is not None and not isinstance(api_version, str):
+        raise PolicyError(
+            "required field is missing (a typed list names its items' group and version)",
+            where=where,
+            path="apiVersion",
+        )
+    docs = []
+    for i, item in enumerate(items):
+        item_where = Where(name, f"{index}, items[{i}]")
+        if item_kind is not None and isinstance(item, Mapping):
+            for field, implied in (("kind", item_kind), ("apiVersion", api_version)):
+                given = item.get(field)
+                if given is not None and given != implied:
+                    raise PolicyError(
+                        f"a {kind} ({api_version}) holds {api_version} {item_kind} objects, got {excerpt(given)}",
+                        where=item_where,
+                        path=field,
+                    )
+            if item.get("kind") is None or item.get("apiVersion") is None:
+                item = {
+                    "apiVersion": api_version,
+                    "kind": item_kind,
+                    **{k: v for k, v in item.items() if k not in ("kind", "apiVersion")},
+                }
+        docs.append(Document(item, item_where))
     return docs
 
 
@@ -68,12 +113,9 @@ def read_documents(*paths: str | os.PathLike[str]) -> list[Document]:
     """All documents of the given files and folders (folders: every .yaml/.yml/.json below, sorted)."""
     docs: list[Document] = []
     for path in paths:
-        for file in _files(Path(path)):
-            try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise PolicyError(f"cannot read: {exc}", where=Where(str(file))) from None
-            docs.extend(read_text(text, str(file)))
+        name = os.fspath(path)
+        for file in _files(Path(name), name):
+            docs.extend(read_text(read_file(file), str(file)))
     return docs
 
 

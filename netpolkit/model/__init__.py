@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from netpolkit.errors import PolicyError, Where
+from netpolkit.errors import PolicyError, Where, elide, excerpt
 from netpolkit.model.fields import Reader, Unsupported
 from netpolkit.model.k8s import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, parse_network_policy
 from netpolkit.model.labels import LabelSelector, Requirement
@@ -23,6 +23,7 @@ from netpolkit.model.resources import (
     Service,
     ServicePort,
     Workload,
+    check_metadata,
     parse_namespace,
     parse_service,
     parse_workload,
@@ -67,6 +68,12 @@ METADATA_FIELDS = (
     "selfLink",
 )
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A kind is a DNS-1035 label whatever its case (as CustomResourceDefinitions require); an apiVersion is a version,
+# or a group (a DNS subdomain) and a version.
+_KIND = re.compile(r"^[A-Za-z]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+_API_VERSION = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+)
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 # (apiVersion, kind) -> (namespaced, parser(doc, namespace, name)); strict parsers check top-level fields.
@@ -226,12 +233,17 @@ def parse_object(
     api_version = doc.string("apiVersion", required=True)
     assert kind is not None and api_version is not None
     entry = _KINDS.get((api_version, kind))
-    if entry is None:
+    if entry is None:  # the kinds netpolkit reads are valid; another must still be one the API server could hold
+        if not _KIND.match(kind):
+            doc.fail(f"{excerpt(kind)} is not a kind (a letter, then letters, digits or '-', at most 63)", key="kind")
+        if len(api_version) > 317 or not _API_VERSION.match(api_version):
+            doc.fail(f"{excerpt(api_version)} is not an apiVersion (like v1 or networking.k8s.io/v1)", "apiVersion")
         reason = policy_like(api_version, kind)
         if reason is not None:
             meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
             name, namespace = meta.get("name"), meta.get("namespace")
-            label = f"{kind} {namespace + '/' if isinstance(namespace, str) else ''}{name}"
+            shown = elide(name, 256) if isinstance(name, str) else excerpt(name)
+            label = f"{kind} {elide(namespace, 256) + '/' if isinstance(namespace, str) else ''}{shown}"
             Reader(obj, "", where.with_obj(label), unsupported).unsupported(reason, "apiVersion", ignored="skipped")
         return None
     namespaced, parser, strict = entry
@@ -242,19 +254,24 @@ def parse_object(
     namespace = ""
     if namespaced:
         namespace = meta.string("namespace", default=default_namespace) or default_namespace
-    where = where.with_obj(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}")
+    shown_name, shown_namespace = elide(name, 256), elide(namespace, 256)  # valid ones are shorter
+    where = where.with_obj(f"{kind} {shown_namespace}/{shown_name}" if namespace else f"{kind} {shown_name}")
     doc, meta = Reader(obj, "", where, unsupported), Reader(meta.data, "metadata", where, unsupported)
-    if namespaced and (not _DNS_LABEL.match(namespace) or len(namespace) > 63):
-        meta.fail(f"{namespace!r} is not a valid namespace name (lowercase DNS label)", key="namespace")
+    if namespaced and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
+        meta.fail(f"{excerpt(namespace)} is not a valid namespace name (lowercase DNS label)", key="namespace")
     if strict:
         doc.only(("apiVersion", "kind", "metadata", "spec"), ignore=("status",))
         meta.only(METADATA_FIELDS)
     valid = _DNS_LABEL if kind == "Namespace" else _DNS_SUBDOMAIN
-    if not valid.match(name) or len(name) > 253:
-        meta.fail(f"{name!r} is not a valid name (lowercase letters, digits, '-' and '.')", key="name")
+    if len(name) > 253 or not valid.match(name):
+        meta.fail(f"{excerpt(name)} is not a valid name (lowercase letters, digits, '-' and '.')", key="name")
+    check_metadata(meta)  # labels and annotations, on every kind, as the API server checks them
     try:
         return parser(doc, namespace, name)
     except PolicyError:
         raise
-    except (TypeError, AttributeError, KeyError) as exc:  # a malformed structure the parser did not foresee
-        raise PolicyError(f"malformed object: {exc}", where=where) from exc
+    # A malformed structure or value the parser did not foresee (int("²"), int(inf), a list where it wanted a
+    # string): still a PolicyError naming the file, document and object, though without the field path.
+    except (TypeError, AttributeError, LookupError, ValueError, ArithmeticError, RecursionError) as exc:
+        detail = elide(" ".join(str(exc).split()), 200) or type(exc).__name__
+        raise PolicyError(f"malformed object: {detail}", where=where) from exc

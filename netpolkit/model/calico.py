@@ -23,7 +23,7 @@ from netpolkit.model.calico_selector import Selector, SelectorSyntaxError
 from netpolkit.model.calico_selector import parse as parse_selector
 from netpolkit.model.fields import Reader
 from netpolkit.model.k8s import NetworkPolicy, parse_network_policy
-from netpolkit.model.ports import PROTOCOLS, check_port_name
+from netpolkit.model.ports import PROTOCOLS, check_port_name, is_decimal
 
 __all__ = [
     "ACTIONS",
@@ -248,12 +248,12 @@ def _ports(reader: Reader, key: str) -> tuple[CalicoPort, ...]:
             low = high = value
         elif isinstance(value, str) and ":" in value:
             lo_text, _, hi_text = value.partition(":")
-            if not (lo_text.isdigit() and hi_text.isdigit()):
+            if not (is_decimal(lo_text) and is_decimal(hi_text)):
                 reader.fail(f"port range {value!r} must be 'low:high' with numbers", key=path)
             low, high = int(lo_text), int(hi_text)
             if low > high:
                 reader.fail(f"port range {value!r}: low must not exceed high", key=path)
-        elif isinstance(value, str) and value.isdigit():
+        elif isinstance(value, str) and is_decimal(value):
             low = high = int(value)
         elif isinstance(value, str):
             if problem := check_port_name(value):
@@ -283,8 +283,10 @@ def _entity(reader: Reader | None, *, is_source: bool) -> EntityRule:
             "serviceAccounts",
         )
     )
-    if is_source and (reader.has("ports") or reader.has("notPorts")):
-        reader.fail("source ports are not modelled by netpolkit (not supported yet)", key="ports")
+    if is_source:
+        for key in ("ports", "notPorts"):
+            if reader.has(key):
+                reader.unsupported("source ports", key, ignored="left out: the rule matches any source port")
     names: tuple[str, ...] = ()
     account_selector = None
     accounts = reader.child("serviceAccounts")
@@ -320,8 +322,10 @@ def _protocol(reader: Reader, key: str) -> str | None:
     if isinstance(value, str):
         if value in NAMED_PROTOCOLS:
             return value
-        if value.isdigit():
-            return PROTOCOL_NUMBERS.get(int(value), value)
+        if is_decimal(value):
+            if not 1 <= int(value) <= 255:
+                reader.fail(f"protocol number must be 1-255, got {value!r}", key=key)
+            return PROTOCOL_NUMBERS.get(int(value), str(int(value)))
         matches = [p for p in NAMED_PROTOCOLS if p.lower() == value.lower()]
         if matches:
             return matches[0]
@@ -330,9 +334,9 @@ def _protocol(reader: Reader, key: str) -> str | None:
 
 def _rule(reader: Reader) -> CalicoRule:
     if reader.has("http"):
-        reader.fail("http (L7) rules are not modelled by netpolkit (not supported yet)", key="http")
+        reader.unsupported("http (L7) match", "http", ignored="left out: the rule is taken to match the whole port")
     reader.only(
-        ("action", "protocol", "notProtocol", "source", "destination", "ipVersion"),
+        ("action", "protocol", "notProtocol", "source", "destination", "ipVersion", "http"),
         ignore=("icmp", "notICMP", "metadata"),
     )
     action = reader.string("action", required=True)
@@ -356,7 +360,7 @@ def _rule(reader: Reader) -> CalicoRule:
     return CalicoRule(action, protocol, not_protocol, source, destination, ip_version)
 
 
-def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPolicy:
+def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPolicy | None:
     spec = doc.child("spec")
     if spec is None:
         spec = Reader({}, "spec", doc.where, doc.sink)
@@ -366,12 +370,17 @@ def _parse_policy(doc: Reader, namespace: str, name: str, kind: str) -> CalicoPo
         allowed.append("namespaceSelector")
         ignore += ["doNotTrack", "preDNAT", "applyOnForward"]  # read just below: only their false is modelled
     spec.only(allowed, ignore=ignore)
-    for unsupported in ("doNotTrack", "preDNAT", "applyOnForward"):
-        if spec.raw(unsupported):
-            spec.fail("host-endpoint options are not modelled by netpolkit (not supported yet)", key=unsupported)
+    for option in ("doNotTrack", "preDNAT", "applyOnForward"):
+        if spec.raw(option):
+            spec.unsupported(
+                f"{option} (a host-endpoint policy)", option, ignored="policy left out (it applies to host endpoints)"
+            )
+            return None
     order = spec.raw("order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, int | float)):
         spec.fail(f"expected a number, got {order!r}", key="order")
+    if order is not None and not math.isfinite(order):
+        spec.fail(f"must be a finite number, got {order!r}", key="order")
     ingress = tuple(_rule(r) for r in spec.children("ingress") or ())
     egress = tuple(_rule(r) for r in spec.children("egress") or ())
     types_raw = spec.list("types")
@@ -420,6 +429,8 @@ def _parse_tier(doc: Reader, namespace: str, name: str) -> Tier:
     raw = spec.raw("order")
     if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
         spec.fail(f"expected a number, got {raw!r}", key="order")
+    if raw is not None and not math.isfinite(raw):
+        spec.fail(f"must be a finite number, got {raw!r}", key="order")
     order = float(raw) if raw is not None else None
     action = _choice(spec, "defaultAction", TIER_ACTIONS, "Deny")
     if name in BUILTIN_TIERS:  # Calico's API rejects any other order or default action for its own tiers
@@ -478,6 +489,8 @@ def _parse_staged(doc: Reader, namespace: str, name: str, kind: str) -> StagedPo
     else:
         enforced = STAGED_KINDS[kind]
         policy = _parse_policy(inner_doc, namespace if enforced == "NetworkPolicy" else "", name, enforced)
+        if policy is None:  # left out under unsupported="ignore"
+            return None
     return StagedPolicy(kind, namespace, name, action, policy, tier)
 
 

@@ -15,6 +15,12 @@ Grammar (EBNF); whitespace (space, tab, CR, LF) may separate any two tokens::
 
 As in Calico, ``startswith``, ``endswith`` and ``notin`` are accepted too, and a set may be empty.
 
+Bounded: a syntax tree is at most :data:`~netpolkit.limits.MAX_SELECTOR_DEPTH` (100) levels deep, counting each
+``!``, each pair of parentheses and each term of an ``&&`` / ``||`` chain (``a && b && c`` is three levels: the
+operators are left-associative). Deeper input is a :class:`SelectorSyntaxError` at the operator that goes too deep,
+and building a deeper tree by hand a ValueError, so parsing, ``evaluate``, ``matches``, ``str``, ``==`` and ``hash``
+never recurse further. A long chain can be split into parenthesized groups (``(a && b) && (c && d)``, three levels).
+
 Semantics (as in Calico): ``==``, ``in``, ``contains``, ``starts with``, ``ends with`` and ``has`` are false
 on an object that lacks the key; ``!=`` and ``not in`` are true there. ``global()`` matches non-namespaced
 objects only: ``evaluate`` / ``matches`` take ``namespaced=True`` (pods, namespaces), where it is false.
@@ -32,6 +38,9 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
+from netpolkit.errors import excerpt
+from netpolkit.limits import MAX_SELECTOR_DEPTH
+
 __all__ = ["All", "And", "Compare", "Global", "Has", "Not", "Or", "Selector", "SelectorSyntaxError", "parse"]
 
 
@@ -40,8 +49,15 @@ class SelectorSyntaxError(ValueError):
 
     def __init__(self, reason: str, text: str, position: int) -> None:
         self.reason, self.text, self.position = reason, text, position
-        shown = text.translate(str.maketrans("\t\r\n", "   "))
-        super().__init__(f"{reason} at position {position}\n    {shown}\n    {' ' * position}^")
+        # Show at most _WINDOW characters either side of the position, so the message stays short.
+        start, end = max(0, position - _WINDOW), min(len(text), position + _WINDOW)
+        head, tail = ("..." if start else ""), ("..." if end < len(text) else "")
+        shown = head + text[start:end].translate(str.maketrans("\t\r\n", "   ")) + tail
+        caret = " " * (position - start + len(head))
+        super().__init__(f"{reason} at position {position}\n    {shown}\n    {caret}^")
+
+
+_WINDOW = 40
 
 
 class Selector:
@@ -58,6 +74,18 @@ class Selector:
     def keys(self) -> frozenset[str]:
         """The label keys this selector reads."""
         return frozenset()
+
+    @property
+    def depth(self) -> int:
+        """Levels of this syntax tree (1 for a leaf), at most MAX_SELECTOR_DEPTH."""
+        return 1
+
+
+def _set_depth(node: Selector, *children: Any) -> None:
+    depth = 1 + max(getattr(child, "depth", 1) for child in children)
+    if depth > MAX_SELECTOR_DEPTH:
+        raise ValueError(f"a Calico selector nests at most {MAX_SELECTOR_DEPTH} levels deep, got {depth}")
+    object.__setattr__(node, "_depth", depth)
 
 
 @dataclass(frozen=True)
@@ -103,7 +131,7 @@ class _Keyed(Selector):
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not _KEY.fullmatch(self.key):
-            raise ValueError(f"invalid Calico label key {self.key!r}")
+            raise ValueError(f"invalid Calico label key {excerpt(self.key)}")
 
     def keys(self) -> frozenset[str]:
         return frozenset((self.key,))
@@ -153,7 +181,7 @@ class Compare(_Keyed):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.op not in _OPS:
-            raise ValueError(f"unknown Calico selector operator {self.op!r}")
+            raise ValueError(f"unknown Calico selector operator {excerpt(self.op)}")
         is_set = self.op in _SET_OPS
         values = tuple(self.value) if is_set and not isinstance(self.value, str) else (self.value,)
         if is_set == isinstance(self.value, str) or not all(isinstance(v, str) for v in values):
@@ -187,6 +215,13 @@ def _wrap(node: Selector, parenthesize: bool) -> str:
 class Not(Selector):
     operand: Selector
 
+    def __post_init__(self) -> None:
+        _set_depth(self, self.operand)
+
+    @property
+    def depth(self) -> int:
+        return self._depth  # type: ignore[attr-defined]
+
     def evaluate(self, frame: pd.DataFrame, *, namespaced: bool = True) -> np.ndarray:
         return ~self.operand.evaluate(frame, namespaced=namespaced)
 
@@ -209,6 +244,13 @@ class _Binary(Selector):
     symbol: ClassVar[str]
     precedence: ClassVar[int]
     combine: ClassVar[Callable[[Any, Any], Any]]
+
+    def __post_init__(self) -> None:
+        _set_depth(self, self.left, self.right)
+
+    @property
+    def depth(self) -> int:
+        return self._depth  # type: ignore[attr-defined]
 
     def evaluate(self, frame: pd.DataFrame, *, namespaced: bool = True) -> np.ndarray:
         left = self.left.evaluate(frame, namespaced=namespaced)
@@ -292,10 +334,11 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 class _Parser:
-    """Recursive descent over the token list, one method per grammar rule."""
+    """Recursive descent over the token list, one method per grammar rule; nesting bounded by MAX_SELECTOR_DEPTH."""
 
     def __init__(self, text: str) -> None:
         self.text, self.tokens, self.i = text, _tokenize(text), 0
+        self.parens = 0  # parentheses open: each costs four levels of Python recursion
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -305,10 +348,20 @@ class _Parser:
         return self.tokens[self.i - 1]
 
     def fail(self, expected: str) -> SelectorSyntaxError:
-        after = f" after {self.tokens[self.i - 1].text!r}" if self.i else ""
+        after = f" after {excerpt(self.tokens[self.i - 1].text)}" if self.i else ""
         token = self.peek()
-        found = "" if token.kind == "eof" else f", found {token.text!r}"
+        found = "" if token.kind == "eof" else f", found {excerpt(token.text)}"
         return SelectorSyntaxError(f"expected {expected}{after}{found}", self.text, token.pos)
+
+    def nest(self, depth: int, token: _Token) -> None:
+        """Refuse a tree deeper than MAX_SELECTOR_DEPTH, at the token that makes it so."""
+        if depth > MAX_SELECTOR_DEPTH:
+            raise SelectorSyntaxError(
+                f"nested more than {MAX_SELECTOR_DEPTH} levels deep (each '!', each pair of parentheses and each "
+                "term of an && or || chain is a level; split a long chain into parenthesized groups)",
+                self.text,
+                token.pos,
+            )
 
     def expect(self, kind: str, expected: str) -> _Token:
         if self.peek().kind != kind:
@@ -325,34 +378,46 @@ class _Parser:
     def or_(self) -> Selector:
         node = self.and_()
         while self.peek().kind == "||":
-            self.advance()
-            node = Or(node, self.and_())
+            token = self.advance()
+            right = self.and_()
+            self.nest(1 + max(node.depth, right.depth), token)
+            node = Or(node, right)
         return node
 
     def and_(self) -> Selector:
         node = self.unary()
         while self.peek().kind == "&&":
-            self.advance()
-            node = And(node, self.unary())
+            token = self.advance()
+            right = self.unary()
+            self.nest(1 + max(node.depth, right.depth), token)
+            node = And(node, right)
         return node
 
     def unary(self) -> Selector:
-        if self.peek().kind == "!":
-            self.advance()
-            return Not(self.unary())
-        return self.primary()
+        bangs: list[_Token] = []
+        while self.peek().kind == "!":  # iterative: "!!!!x" does not recurse
+            bangs.append(self.advance())
+            self.nest(len(bangs) + 1, bangs[-1])
+        node = self.primary()
+        for token in reversed(bangs):
+            self.nest(node.depth + 1, token)
+            node = Not(node)
+        return node
 
     def primary(self) -> Selector:
         token = self.peek()
         if token.kind == "call" and token.value not in ("all", "global", "has"):
-            reason = f"unknown function {token.value!r} (expected has, all or global)"
+            reason = f"unknown function {excerpt(token.value)} (expected has, all or global)"
             raise SelectorSyntaxError(reason, self.text, token.pos)
         if token.kind not in ("(", "call", "word"):
             raise self.fail("a selector expression")
         self.advance()
         if token.kind == "(":
+            self.parens += 1
+            self.nest(self.parens, token)
             node = self.or_()
             self.expect(")", "'&&', '||' or ')'")
+            self.parens -= 1
             return node
         if token.kind == "call":
             node = Has(self.expect("word", "a label key").value) if token.value == "has" else None

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
-from netpolkit.errors import PolicyError, Where
+from netpolkit.errors import PolicyError, Where, excerpt
+from netpolkit.limits import MAX_EXCERPT_CHARS
 
-__all__ = ["UNSUPPORTED_MODES", "Reader", "Unsupported"]
+__all__ = ["UNSUPPORTED_MODES", "Reader", "Unsupported", "describe"]
 
 UNSUPPORTED_MODES = ("error", "ignore")
 
+_MAX_KEY = 253 + 1 + 63  # the longest label key (prefix/name): longer keys are elided in field paths
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a mapping"}
 
 
@@ -45,12 +47,14 @@ class Reader:
         self.where = where
         self.sink = sink
         if not isinstance(data, Mapping):
-            self.fail(f"expected a mapping, got {_describe(data)}")
+            self.fail(f"expected a mapping, got {describe(data)}")
 
     def sub(self, key: str | int) -> str:
-        """The field path of ``key`` below this mapping (or list index)."""
+        """The field path of ``key`` below this mapping (or list index); a long key is elided."""
         if isinstance(key, int):
             return f"{self.path}[{key}]"
+        if len(key) > _MAX_KEY:
+            key = excerpt(key)
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, message: str, key: str | None = None) -> NoReturn:
@@ -82,10 +86,11 @@ class Reader:
         known = set(allowed) | set(ignore)
         for key in self.data:
             if key not in known:
-                hint = _closest(str(key), known)
+                text = key if isinstance(key, str) else excerpt(key)
+                hint = _closest(text, known) if len(text) <= MAX_EXCERPT_CHARS else None
                 extra = f" (did you mean {hint!r}?)" if hint else ""
                 choices = ", ".join(sorted(set(allowed)))
-                self.fail(f"unknown field {key!r}{extra}; expected one of: {choices}", key=str(key))
+                self.fail(f"unknown field {excerpt(key)}{extra}; expected one of: {choices}", key=text)
 
     def has(self, key: str) -> bool:
         """Whether the field is present and not null."""
@@ -104,7 +109,7 @@ class Reader:
                 self.fail("required field is missing", key=key)
             return default
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.fail(f"expected {_TYPE_NAMES.get(kind, kind.__name__)}, got {_describe(value)}", key=key)
+            self.fail(f"expected {_TYPE_NAMES.get(kind, kind.__name__)}, got {describe(value)}", key=key)
         return value
 
     def string(self, key: str, *, required: bool = False, default: str | None = None) -> str | None:
@@ -126,7 +131,7 @@ class Reader:
         if value is None:
             return None
         if not isinstance(value, list):
-            self.fail(f"expected a list, got {_describe(value)}", key=key)
+            self.fail(f"expected a list, got {describe(value)}", key=key)
         return value
 
     def children(self, key: str) -> list[Reader] | None:
@@ -142,31 +147,32 @@ class Reader:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            self.fail(f"expected a mapping, got {_describe(value)}", key=key)
+            self.fail(f"expected a mapping, got {describe(value)}", key=key)
         out: dict[str, str] = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                self.fail(f"keys must be strings, got {_describe(k)}", key=key)
+                self.fail(f"keys must be strings, got {describe(k)}", key=key)
             if not isinstance(v, str):
-                self.fail(f"value must be a string, got {_describe(v)} (quote it in YAML)", key=f"{key}.{k}")
+                self.fail(f"value must be a string, got {describe(v)} (quote it in YAML)", key=f"{key}.{k}")
             out[k] = v
         return out
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A value's type and, for a scalar, an excerpt of it: ``string 'web'``, ``number 80``, ``a list``."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return f"boolean {value}"
     if isinstance(value, int | float):
-        return f"number {value}"
+        return f"number {excerpt(value)}"
     if isinstance(value, str):
-        return f"string {value!r}"
+        return f"string {excerpt(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, Mapping):
         return "a mapping"
-    return type(value).__name__
+    return f"{type(value).__name__} {excerpt(value)}"
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netpolkit.model.fields import Reader
+from netpolkit.errors import excerpt
+from netpolkit.model.fields import Reader, describe
 from netpolkit.model.labels import LabelSelector, parse_label_selector
-from netpolkit.model.ports import PROTOCOLS, PortQuery, check_port_name
+from netpolkit.model.ports import PROTOCOLS, PortQuery, check_port_name, is_decimal
 
-__all__ = ["IPBlock", "NetworkPolicy", "Peer", "PortSpec", "Rule", "parse_network_policy"]
+__all__ = ["IPBlock", "NetworkPolicy", "Peer", "PortSpec", "Rule", "cidr_problem", "ip_problem", "parse_network_policy"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -136,13 +137,13 @@ def parse_network_policy(doc: Reader, namespace: str, name: str) -> NetworkPolic
         # Kubernetes' defaulting: Ingress always, Egress only for a non-empty egress list.
         policy_types: tuple[str, ...] = ("Ingress", "Egress") if egress else ("Ingress",)
     else:
-        seen: list[str] = []
+        if len(types_raw) > len(POLICY_TYPES):  # the API server checks this first ([Ingress, Ingress] is accepted)
+            spec.fail(f"may not specify more than two policyTypes, got {len(types_raw)}", key="policyTypes")
         for i, value in enumerate(types_raw):
-            if value not in POLICY_TYPES:
-                spec.fail(f"must be Ingress or Egress, got {value!r}", key=f"policyTypes[{i}]")
-            if value not in seen:
-                seen.append(value)
-        policy_types = tuple(t for t in POLICY_TYPES if t in seen)
+            if not isinstance(value, str) or value not in POLICY_TYPES:
+                got = excerpt(value) if isinstance(value, str) else describe(value)
+                spec.fail(f"must be Ingress or Egress, got {got}", key=f"policyTypes[{i}]")
+        policy_types = tuple(t for t in POLICY_TYPES if t in types_raw)
     return NetworkPolicy(namespace, name, pod_selector, policy_types, ingress, egress)
 
 
@@ -179,7 +180,7 @@ def _parse_ip_block(block: Reader) -> IPBlock:
     for i, text in enumerate(block.list("except") or ()):
         key = f"except[{i}]"
         if not isinstance(text, str):
-            block.fail(f"expected a CIDR string, got {text!r}", key=key)
+            block.fail(f"expected a CIDR string, got {describe(text)}", key=key)
         net = _parse_cidr(block, key, text)
         if net.version != cidr.version or not net.subnet_of(cidr):  # type: ignore[arg-type]
             block.fail(f"{net} is not inside cidr {cidr}", key=key)
@@ -190,12 +191,42 @@ def _parse_ip_block(block: Reader) -> IPBlock:
 
 
 def _parse_cidr(reader: Reader, key: str, text: str) -> IPNetwork:
-    if "/" not in text:
-        reader.fail(f"{text!r} is not a CIDR (expected an address with a prefix length, e.g. 10.0.0.0/16)", key=key)
+    problem = cidr_problem(text)
+    if problem:
+        reader.fail(problem, key=key)
+    return ipaddress.ip_network(text, strict=False)
+
+
+# The longest address text: IPv6 with an embedded IPv4 address, 45 characters; a prefix adds at most 4.
+_MAX_ADDRESS = 45
+
+
+def ip_problem(text: str) -> str | None:
+    """Why ``text`` is not an IP address as Kubernetes accepts one (no IPv6 zone), or None."""
+    if "%" in text:
+        return f"{excerpt(text)} is not an IP address: an IPv6 zone ('%...') is not allowed"
+    if len(text) > _MAX_ADDRESS:
+        return f"{excerpt(text)} is not an IP address"
     try:
-        return ipaddress.ip_network(text, strict=False)
+        ipaddress.ip_address(text)
+    except ValueError:
+        return f"{excerpt(text)} is not an IP address"
+    return None
+
+
+def cidr_problem(text: str) -> str | None:
+    """Why ``text`` is not a CIDR as Kubernetes accepts one (a prefix length, no IPv6 zone), or None."""
+    if "/" not in text:
+        return f"{excerpt(text)} is not a CIDR (expected an address with a prefix length, e.g. 10.0.0.0/16)"
+    if "%" in text:
+        return f"{excerpt(text)} is not a valid CIDR: an IPv6 zone ('%...') is not allowed"
+    if len(text) > _MAX_ADDRESS + 4:
+        return f"{excerpt(text)} is not a valid CIDR"
+    try:
+        ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
-        reader.fail(f"{text!r} is not a valid CIDR: {exc}", key=key)
+        return f"{excerpt(text)} is not a valid CIDR: {exc}"
+    return None
 
 
 def _parse_port(entry: Reader) -> PortSpec:
@@ -203,22 +234,22 @@ def _parse_port(entry: Reader) -> PortSpec:
     protocol = _parse_protocol(entry)
     port: Any = entry.raw("port")
     if isinstance(port, bool) or not (port is None or isinstance(port, int | str)):
-        entry.fail(f"expected a port number or name, got {port!r}", key="port")
+        entry.fail(f"expected a port number or name, got {describe(port)}", key="port")
     if isinstance(port, str):
-        if port.isdigit():
+        if is_decimal(port):
             entry.fail(f"a port number must not be quoted: write {port} instead of '{port}'", key="port")
         if problem := check_port_name(port):
             entry.fail(problem, key="port")
     if isinstance(port, int) and not 1 <= port <= 65535:
-        entry.fail(f"must be 1-65535, got {port}", key="port")
+        entry.fail(f"must be 1-65535, got {excerpt(port)}", key="port")
     end_port = entry.typed("endPort", int)
     if end_port is not None:
         if port is None:
             entry.fail("endPort needs port", key="endPort")
         if isinstance(port, str):
-            entry.fail(f"endPort cannot be used with the named port {port!r}", key="endPort")
+            entry.fail(f"endPort cannot be used with the named port {excerpt(port)}", key="endPort")
         if not 1 <= end_port <= 65535:
-            entry.fail(f"must be 1-65535, got {end_port}", key="endPort")
+            entry.fail(f"must be 1-65535, got {excerpt(end_port)}", key="endPort")
         if end_port < port:
             entry.fail(f"must be greater than or equal to port {port}, got {end_port}", key="endPort")
     return PortSpec(protocol, port, end_port)
@@ -230,7 +261,7 @@ def _parse_protocol(entry: Reader) -> str:
     if protocol not in PROTOCOLS:
         hint = f" (write {protocol.upper()!r})" if protocol.upper() in PROTOCOLS else ""
         entry.fail(
-            f"unsupported protocol {protocol!r}{hint}; expected one of: {', '.join(PROTOCOLS)}",
+            f"unsupported protocol {excerpt(protocol)}{hint}; expected one of: {', '.join(PROTOCOLS)}",
             key="protocol",
         )
     return protocol

@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from netpolkit.model.fields import Reader
+from netpolkit.errors import excerpt
+from netpolkit.model.fields import Reader, describe
 
 __all__ = ["LabelSelector", "Requirement", "check_label_key", "check_label_value", "parse_label_selector"]
 
@@ -21,10 +22,10 @@ def check_label_key(key: str) -> str | None:
     if "/" in key and not prefix:
         return "label key has an empty prefix"
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        return f"label key prefix {prefix!r} must be a DNS subdomain (lowercase, dots, at most 253 characters)"
+        return f"label key prefix {excerpt(prefix)} must be a DNS subdomain (lowercase, dots, at most 253 characters)"
     if not name or len(name) > 63 or not _NAME.match(name):
         return (
-            f"label key name {name!r} must be 1-63 characters of letters, digits, '-', '_' or '.', "
+            f"label key name {excerpt(name)} must be 1-63 characters of letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
         )
     return None
@@ -36,7 +37,7 @@ def check_label_value(value: str) -> str | None:
         return None
     if len(value) > 63 or not _NAME.match(value):
         return (
-            f"label value {value!r} must be at most 63 characters of letters, digits, '-', '_' or '.', "
+            f"label value {excerpt(value)} must be at most 63 characters of letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
         )
     return None
@@ -119,12 +120,12 @@ def parse_label_selector(reader: Reader) -> LabelSelector:
             expr.fail(problem, key="key")
         operator = expr.string("operator", required=True)
         if operator not in OPERATORS:
-            expr.fail(f"unknown operator {operator!r}; expected one of: {', '.join(OPERATORS)}", key="operator")
+            expr.fail(f"unknown operator {excerpt(operator)}; expected one of: {', '.join(OPERATORS)}", key="operator")
         raw_values = expr.list("values")
         values: list[str] = []
         for i, value in enumerate(raw_values or ()):
             if not isinstance(value, str):
-                expr.fail(f"expected a string, got {value!r} (quote it in YAML)", key=f"values[{i}]")
+                expr.fail(f"expected a string, got {describe(value)} (quote it in YAML)", key=f"values[{i}]")
             if problem := check_label_value(value):
                 expr.fail(problem, key=f"values[{i}]")
             values.append(value)

@@ -6,26 +6,31 @@ strict about the fields they do: names, labels, container ports, pod IPs, Servic
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netpolkit.model.fields import Reader
+from netpolkit.errors import excerpt
+from netpolkit.model.fields import Reader, describe
+from netpolkit.model.k8s import ip_problem
 from netpolkit.model.labels import check_label_key, check_label_value
-from netpolkit.model.ports import PROTOCOLS, check_port_name
+from netpolkit.model.ports import PROTOCOLS, check_port_name, is_decimal
 
 __all__ = [
+    "SERVICE_TYPES",
     "WORKLOAD_KINDS",
     "ContainerPort",
     "Namespace",
     "Service",
     "ServicePort",
     "Workload",
+    "check_metadata",
     "parse_namespace",
     "parse_service",
     "parse_workload",
     "read_labels",
 ]
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 
 # kind -> field path of the pod template inside the object
 WORKLOAD_KINDS: dict[str, tuple[str, ...]] = {
@@ -105,6 +110,23 @@ def read_labels(meta: Reader, key: str = "labels") -> dict[str, str]:
     return labels
 
 
+# The API server's limit on the total size of an object's annotations (keys and values).
+MAX_ANNOTATIONS_BYTES = 256 * 1024
+
+
+def check_metadata(meta: Reader) -> None:
+    """Validate ``labels`` and ``annotations`` of an object's metadata as the API server does."""
+    read_labels(meta)
+    annotations = meta.string_map("annotations")
+    total = 0
+    for key, value in annotations.items():
+        if problem := check_label_key(key.lower()):  # annotation keys are checked lowercased
+            meta.fail(problem.replace("label key", "annotation key", 1), key=f"annotations.{key}")
+        total += len(key.encode()) + len(value.encode())
+    if total > MAX_ANNOTATIONS_BYTES:
+        meta.fail(f"annotations may take at most 256 KiB together, got {total:,} bytes", key="annotations")
+
+
 def parse_namespace(doc: Reader, name: str) -> Namespace:
     """A Namespace object; ``kubernetes.io/metadata.name`` is added as the API server does."""
     meta = doc.child("metadata", required=True)
@@ -127,8 +149,14 @@ def parse_workload(doc: Reader, kind: str, namespace: str, name: str) -> Workloa
     assert spec is not None
     ports: list[ContainerPort] = []
     for container in spec.children("containers") or ():
-        for port in container.children("ports") or ():
-            ports.append(_parse_container_port(port))
+        names: dict[str, int] = {}  # the API server refuses a port name twice in one container
+        for i, port in enumerate(container.children("ports") or ()):
+            parsed = _parse_container_port(port)
+            if parsed.name in names:
+                port.fail(f"duplicate port name {parsed.name!r} (also ports[{names[parsed.name]}])", key="name")
+            if parsed.name:
+                names[parsed.name] = i
+            ports.append(parsed)
     replicas = 1
     if kind != "Pod":
         top_spec = doc.child("spec")
@@ -145,13 +173,14 @@ def parse_workload(doc: Reader, kind: str, namespace: str, name: str) -> Workloa
     if status is not None and status.has("podIP"):
         ip = status.string("podIP")
         assert ip is not None
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            status.fail(f"{ip!r} is not an IP address", key="podIP")
+        if problem := ip_problem(ip):
+            status.fail(problem, key="podIP")
     account = spec.string("serviceAccountName") or spec.string("serviceAccount") or "default"
-    owners = doc.child("metadata").raw("ownerReferences", [])  # type: ignore[union-attr]
-    controlled = any(isinstance(o, dict) and o.get("controller") for o in owners) if isinstance(owners, list) else False
+    meta = doc.child("metadata")
+    assert meta is not None
+    controlled = False
+    for owner in meta.children("ownerReferences") or ():
+        controlled = owner.typed("controller", bool, default=False) or controlled
     return Workload(
         kind,
         namespace,
@@ -163,17 +192,17 @@ def parse_workload(doc: Reader, kind: str, namespace: str, name: str) -> Workloa
         account,
         spec.string("nodeName"),
         controlled=kind == "Pod" and controlled,
-        host_network=bool(spec.raw("hostNetwork", False)),
+        host_network=spec.typed("hostNetwork", bool, default=False),
     )
 
 
 def _parse_container_port(port: Reader) -> ContainerPort:
     number = port.typed("containerPort", int, required=True)
     if not 1 <= number <= 65535:
-        port.fail(f"must be 1-65535, got {number}", key="containerPort")
+        port.fail(f"must be 1-65535, got {excerpt(number)}", key="containerPort")
     protocol = port.string("protocol", default="TCP")
     if protocol not in PROTOCOLS:
-        port.fail(f"unsupported protocol {protocol!r}; expected one of: {', '.join(PROTOCOLS)}", key="protocol")
+        port.fail(f"unsupported protocol {excerpt(protocol)}; expected one of: {', '.join(PROTOCOLS)}", key="protocol")
     name = port.string("name", default="")
     assert name is not None and protocol is not None
     if name and (problem := check_port_name(name)):
@@ -182,30 +211,40 @@ def _parse_container_port(port: Reader) -> ContainerPort:
 
 
 def parse_service(doc: Reader, namespace: str, name: str) -> Service:
-    """A Service: type, selector, ports (``targetPort`` defaults to ``port``)."""
+    """A Service: type, selector, ports (``targetPort`` defaults to ``port``, as the API server defaults it)."""
     spec = doc.child("spec")
     if spec is None:
         return Service(namespace, name, "ClusterIP", {})
-    selector = spec.string_map("selector")
+    kind = spec.string("type", default="ClusterIP") or "ClusterIP"
+    if kind not in SERVICE_TYPES:
+        spec.fail(f"unsupported Service type {excerpt(kind)}; expected one of: {', '.join(SERVICE_TYPES)}", key="type")
+    selector = read_labels(spec, "selector")
     ports = []
     for entry in spec.children("ports") or ():
         number = entry.typed("port", int, required=True)
         if not 1 <= number <= 65535:
-            entry.fail(f"must be 1-65535, got {number}", key="port")
-        target = entry.raw("targetPort", number)
-        if isinstance(target, bool) or not isinstance(target, int | str):
-            entry.fail(f"expected a port number or name, got {target!r}", key="targetPort")
-        if isinstance(target, str) and target.isdigit():
-            target = int(target)
+            entry.fail(f"must be 1-65535, got {excerpt(number)}", key="port")
         protocol = entry.string("protocol", default="TCP")
         if protocol not in PROTOCOLS:
-            entry.fail(f"unsupported protocol {protocol!r}", key="protocol")
+            entry.fail(f"unsupported protocol {excerpt(protocol)}; expected one of: {', '.join(PROTOCOLS)}", "protocol")
+        target = _target_port(entry, number)
         ports.append(ServicePort(number, target, protocol or "TCP", entry.string("name", default="") or ""))
-    return Service(
-        namespace,
-        name,
-        spec.string("type", default="ClusterIP") or "ClusterIP",
-        selector,
-        tuple(ports),
-        spec.string("clusterIP"),
-    )
+    return Service(namespace, name, kind, selector, tuple(ports), spec.string("clusterIP"))
+
+
+def _target_port(entry: Reader, port: int) -> int | str:
+    """``targetPort``: a number 1-65535 or a port name; missing, 0 or "" means ``port`` (the API server's default)."""
+    target = entry.raw("targetPort")
+    if target is None or target == "" or (type(target) is int and target == 0):
+        return port
+    if isinstance(target, bool) or not isinstance(target, int | str):
+        entry.fail(f"expected a port number or name, got {describe(target)}", key="targetPort")
+    if isinstance(target, int):
+        if not 1 <= target <= 65535:
+            entry.fail(f"must be 1-65535, got {excerpt(target)}", key="targetPort")
+        return target
+    if is_decimal(target):  # a string is a port name for the API server, and a name needs a letter
+        entry.fail(f"a port number must not be quoted: write {target} instead of '{target}'", key="targetPort")
+    if problem := check_port_name(target):
+        entry.fail(problem, key="targetPort")
+    return target
