@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netpolkit.errors import PolicyError, Where
+from netpolkit.errors import PolicyError, Where, excerpt
 from netpolkit.model import Namespace, Service, Unsupported, Workload, object_key, parse_object
 from netpolkit.model.calico import StagedPolicy
 from netpolkit.model.document import Document
@@ -254,7 +254,7 @@ class Cluster:
             for k, v in labels.items()
             if (
                 p := (check_label_key(k) if isinstance(k, str) else "label keys must be strings")
-                or (check_label_value(v) if isinstance(v, str) else f"value must be a string, got {v!r}")
+                or (check_label_value(v) if isinstance(v, str) else f"value must be a string, got {excerpt(v)}")
             )
         ]
         if problems:
@@ -668,15 +668,17 @@ def _selector_text(policy: Any) -> str:
 def _parse_externals(externals: Mapping[str, str]) -> dict[str, Any]:
     out = {}
     for name, value in externals.items():
-        if not isinstance(name, str) or not name or "/" in name:
-            raise ValueError(f"external endpoint names must be non-empty and contain no '/', got {name!r}")
+        if not isinstance(name, str) or not name or "/" in name or len(name) > 253:
+            raise ValueError(f"external endpoint names must be non-empty and contain no '/', got {excerpt(name)}")
         text = str(value)
         try:
             net = ipaddress.ip_network(text, strict=True)
         except ValueError:
-            raise ValueError(f"external {name!r}: {text!r} is not an IP address") from None
+            raise ValueError(f"external {excerpt(name)}: {excerpt(text)} is not an IP address") from None
+        if getattr(net.network_address, "scope_id", None):
+            raise ValueError(f"external {excerpt(name)}: {excerpt(text)} has a zone (%...): give the address alone")
         if net.num_addresses != 1:
-            raise ValueError(f"external {name!r}: give one address, not the range {text}")
+            raise ValueError(f"external {excerpt(name)}: give one address, not the range {excerpt(text)}")
         out[name] = net.network_address
     return out
 

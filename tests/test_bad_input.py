@@ -838,3 +838,17 @@ def test_cli_output_error_is_one_line(capsys, monkeypatch: pytest.MonkeyPatch):
     code = main(["matrix", CLUSTER, "--port", "80"])
     err = capsys.readouterr().err
     assert code == 2 and err == "netpolkit: error: No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    ("externals", "says"),
+    [
+        ({"x": "fe80::1%eth0"}, "has a zone"),
+        ({"x": "10.0.0.0/24"}, "give one address"),
+        ({"x" * 10_000: "192.0.2.1"}, "contain no '/'"),
+    ],
+)
+def test_bad_externals_in_the_python_api_get_a_short_clear_error(externals, says):
+    with pytest.raises(ValueError, match=says) as caught:
+        npk.Cluster.from_objects([], externals)
+    assert len(str(caught.value)) < 200

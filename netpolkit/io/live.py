@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from netpolkit.cluster import Cluster
-from netpolkit.errors import Where
+from netpolkit.errors import PolicyError, Where
+from netpolkit.io.decode import decode
 from netpolkit.model.document import Document
 
 if TYPE_CHECKING:
@@ -785,11 +786,15 @@ class _Session:
 
 
 def _json(answer: _Answer, what: str, resource: str, part: str) -> Any:
+    """The answer's JSON, as strictly as a file is read (duplicate keys, nesting depth, object size)."""
     try:
-        return json.loads(answer.body)
+        return decode(answer.body.decode("utf-8"), f"{part} of {what}", as_json=True)[0]
+    except PolicyError as exc:  # invalid, a duplicate key, too deep or too big
+        kind = "JSON nested too deeply" if "nested" in exc.message else "not JSON"
+        problem = f"{kind} ({exc.message})"
     except RecursionError:
         problem = "JSON nested too deeply"
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+    except ValueError as exc:  # UnicodeDecodeError
         problem = f"not JSON ({exc})"
     content_type = answer.headers.get("Content-Type") or "no Content-Type"
     start = " ".join(answer.body[:80].decode("utf-8", "replace").split())
