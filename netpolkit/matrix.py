@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from netpolkit.cluster import Cluster
+from netpolkit.cluster import EXTERNAL, Cluster
 from netpolkit.engine import (
     ENGINES,
     ClassVerdict,
@@ -217,21 +217,18 @@ class Reachability:
     def aggregate(self, by: str = "namespace", port: PortLike | None = None) -> pd.DataFrame:
         """Allowed pairs per group pair (``by`` = an endpoints column, e.g. "namespace" or "workload").
 
-        Columns: src, dst, protocol, port, allowed (count), pairs (count), fraction. Pairs of an endpoint with itself
-        are left out. Computed from class counts, so it never builds the endpoint x endpoint matrix.
+        Columns: src, dst (categorical), protocol, port, allowed (count), pairs (count), fraction. Pairs of an
+        endpoint with itself are left out. Computed from class counts, so it never builds the endpoint x endpoint
+        matrix.
         """
-        groups = self.endpoints[by].astype(str).to_numpy()
-        labels, group_of = np.unique(groups, return_inverse=True)
+        labels, group_of = self._groups(by)
+        categories = pd.Index(labels, dtype="str")  # src/dst are categorical: 2,000 namespaces make 4M rows
         queries = list(self._results) if port is None else [self._result(port)[0]]
         parts = []
         for query in queries:
             res = self._results[query]
             n_groups = len(labels)
-            src_counts = np.zeros((n_groups, res.verdict.shape[0]))
-            np.add.at(src_counts, (group_of, res.src_class), 1)
-            dst_counts = np.zeros((n_groups, res.verdict.shape[1]))
-            np.add.at(dst_counts, (group_of, res.dst_class), 1)
-            allowed = src_counts @ res.verdict.astype(float) @ dst_counts.T
+            allowed = _group_sums(res.verdict, group_of, res.src_class, res.dst_class, n_groups)
             sizes = np.bincount(group_of, minlength=n_groups).astype(float)
             pairs = np.outer(sizes, sizes)
             self_verdict = res.verdict[res.src_class, res.dst_class].astype(float)  # each endpoint to itself
@@ -243,8 +240,8 @@ class Reachability:
             parts.append(
                 pd.DataFrame(
                     {
-                        "src": labels[src_idx],
-                        "dst": labels[dst_idx],
+                        "src": pd.Categorical.from_codes(src_idx, categories),
+                        "dst": pd.Categorical.from_codes(dst_idx, categories),
                         "protocol": query.protocol,
                         "port": query.port,
                         "allowed": np.rint(allowed.ravel()).astype(int),
@@ -254,6 +251,19 @@ class Reachability:
                 )
             )
         return pd.concat(parts, ignore_index=True)
+
+    def _groups(self, by: str) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted group labels, group of each endpoint) for an endpoints column."""
+        table = self.cluster.table
+        if by == "namespace":  # straight from the table: no endpoints frame for a 100,000-pod cluster
+            names = np.array([*table.namespaces, EXTERNAL], dtype=object)
+            values = names[np.where(table.namespace_index >= 0, table.namespace_index, len(table.namespaces))]
+        elif by == "kind":
+            values = np.where(table.is_pod, "pod", EXTERNAL).astype(object)
+        else:
+            values = self.endpoints[by].astype(str).to_numpy()
+        labels, group_of = np.unique(values.astype(str), return_inverse=True)
+        return labels, group_of.ravel()
 
     def summary(self) -> pd.DataFrame:
         """Per port: allowed pairs, all pairs (self pairs left out) and the allowed share."""
@@ -280,6 +290,30 @@ class Reachability:
             f"<Reachability {len(self.cluster.table)} endpoints, ports {', '.join(self.ports)}, "
             f"profile {self.profile.name}, engine {self.engine}>"
         )
+
+
+def _group_sums(
+    verdict: np.ndarray, group_of: np.ndarray, src_class: np.ndarray, dst_class: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """``out[g, h]``: allowed (source in group g, destination in group h) endpoint pairs, self pairs included.
+
+    Sums class verdicts weighted by how many endpoints of each group fall in each class, in float64 (exact far
+    beyond any cluster size), block by block so that no copy of the class verdicts is made whole.
+    """
+    n_src, n_dst = verdict.shape
+    src_keys, src_counts = np.unique(group_of.astype(np.int64) * n_src + src_class, return_counts=True)
+    src_group, src_cls = np.divmod(src_keys, n_src)
+    by_group = np.zeros((n_groups, n_dst))
+    step = max(1, (64 * 2**20) // (8 * max(n_dst, 1)))
+    for start in range(0, len(src_keys), step):
+        part = slice(start, start + step)
+        rows = verdict[src_cls[part]] * src_counts[part, None].astype(np.float64)
+        groups = src_group[part]  # sorted: np.unique sorts the keys, so groups come in runs
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        by_group[groups[starts]] += np.add.reduceat(rows, starts, axis=0)
+    dst_counts = np.zeros((n_groups, n_dst))
+    np.add.at(dst_counts, (group_of, dst_class), 1)
+    return by_group @ dst_counts.T
 
 
 def _enforced(cluster: Cluster, profile: Profile, unsupported: str) -> tuple[tuple, tuple[str, ...]]:
