@@ -32,3 +32,21 @@ def test_engines_agree_on_random_mixed_dialect_clusters(data: st.DataObject) -> 
     ports = data.draw(_ports(objects), label="ports")
     for profile in ("upstream", "cilium", "calico"):
         assert_engines_agree(cluster, ports, profile, unsupported="ignore")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_explain_after_a_vectorized_evaluation_is_the_reference_engines_explain(data: st.DataObject) -> None:
+    """After evaluation, explain reads who selects an endpoint off the vectorized columns (for speed); the
+    explanation must be exactly the one the reference engine gives on its own."""
+    objects, externals = data.draw(mixed_clusters(), label="cluster")
+    cluster = npk.Cluster.from_objects(objects, externals)
+    ports = data.draw(_ports(objects), label="ports")
+    ids = cluster.table.ids
+    for profile in ("upstream", "cilium"):
+        fast = npk.reachability(cluster, ports=ports, profile=profile, unsupported="ignore")
+        plain = npk.reachability(cluster, ports=ports, profile=profile, engine="reference", unsupported="ignore")
+        for src in ids[:4]:
+            for dst in ids[-4:]:
+                for port in ports:
+                    assert fast.explain(src, dst, port) == plain.explain(src, dst, port)

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from netpolkit.cluster import EndpointTable
-from netpolkit.engine.atoms import atoms
-from netpolkit.engine.columns import Columns
+from netpolkit.engine.atoms import SelectionIndex, atoms
+from netpolkit.engine.columns import Columns, quiet_gc
 from netpolkit.engine.dialects import DIALECTS, Dialect, dialect_class
 from netpolkit.engine.explanation import Explanation, SideDecision
-from netpolkit.engine.plan import DIRECTIONS, Plan, Stage, build_plan
+from netpolkit.engine.plan import DIRECTIONS, Plan, Stage, build_plan, rebind
 from netpolkit.engine.profiles import PROFILES, Profile, get_profile
 from netpolkit.engine.reference import ReferenceEngine
 from netpolkit.engine.vectorized import ClassVerdict, VectorizedEngine
@@ -72,34 +72,61 @@ class Evaluator:
         self.table = table
         self.profile = profile
         self.dialects: tuple[Dialect, ...] = tuple(cls(table, profile) for cls in DIALECTS)
-        self.plan = build_plan(policies, self.dialects, ordered=profile.ordered, tiers=tiers)
-        self.reference = ReferenceEngine(table, self.plan, profile)
         self._policies, self._tiers = tuple(policies), tuple(tiers)
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The plan over the endpoints themselves (the reference engine's; the vectorized one plans over atoms)."""
+        if "_atoms" in self.__dict__:  # already ordered once, over atoms: reuse that order
+            return rebind(self._atoms[0].plan, self.dialects)
+        with quiet_gc():
+            return build_plan(self._policies, self.dialects, ordered=self.profile.ordered, tiers=self._tiers)
+
+    @cached_property
+    def reference(self) -> ReferenceEngine:
+        """The per-pair engine. Once the vectorized engine has run, it reads who selects an endpoint from the
+        vectorized subject columns (equal by the property tests) instead of matching every policy in Python."""
+        return ReferenceEngine(self.table, self.plan, self.profile, selection=self._selection)
+
+    def _selection(self, e: int) -> frozenset[int] | None:
+        """ids of the policies that select endpoint ``e``, when the vectorized columns exist (else None)."""
+        if "_atoms" not in self.__dict__:
+            return None
+        return self._selection_index.selecting(e)
+
+    @cached_property
+    def _selection_index(self) -> SelectionIndex:
+        vectorized, atom_of = self._atoms
+        with quiet_gc():
+            return SelectionIndex(vectorized.plan, atom_of)
 
     @cached_property
     def _atoms(self) -> tuple[VectorizedEngine, np.ndarray]:
         """The vectorized engine over atoms (endpoints no policy can tell apart, merged), and each endpoint's atom."""
-        networks: list[Any] | None = []
-        for policy in self._policies:
-            listed = self.plan.dialect_of[id(policy)].networks(policy)
-            if listed is None:
-                networks = None
-                break
-            networks.extend(listed)
-        atom_table, atom_of = atoms(self.table, networks)
-        columns = Columns(atom_table)
-        dialects = [cls(atom_table, self.profile, columns) for cls in DIALECTS]
-        plan = build_plan(self._policies, dialects, ordered=self.profile.ordered, tiers=self._tiers)
-        return VectorizedEngine(atom_table, plan, self.profile), atom_of
+        with quiet_gc():
+            networks: list[Any] | None = []
+            by_class = {cls: cls(self.table, self.profile) for cls in DIALECTS}
+            for policy in self._policies:
+                listed = by_class[dialect_class(policy)].networks(policy)
+                if listed is None:
+                    networks = None
+                    break
+                networks.extend(listed)
+            atom_table, atom_of = atoms(self.table, networks)
+            columns = Columns(atom_table)
+            dialects = [cls(atom_table, self.profile, columns) for cls in DIALECTS]
+            plan = build_plan(self._policies, dialects, ordered=self.profile.ordered, tiers=self._tiers)
+            return VectorizedEngine(atom_table, plan, self.profile), atom_of
 
     def evaluate(self, engine: str, ports: Sequence[PortQuery]) -> dict[PortQuery, ClassVerdict]:
         """Verdicts for every pair of endpoints on each port, by the chosen engine."""
         if engine == "vectorized":
             vectorized, atom_of = self._atoms
             out = {}
-            for q in ports:
-                v = vectorized.evaluate(q)
-                out[q] = ClassVerdict(v.src_class[atom_of], v.dst_class[atom_of], v.verdict, v.self_allowed)
+            with quiet_gc():
+                for q in ports:
+                    v = vectorized.evaluate(q)
+                    out[q] = ClassVerdict(v.src_class[atom_of], v.dst_class[atom_of], v.verdict, v.self_allowed)
             return out
         if engine == "reference":
             identity = np.arange(len(self.table), dtype=np.intp)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from netpolkit.cluster import EndpointTable
 
-__all__ = ["ATOM_FIELDS", "atoms"]
+__all__ = ["ATOM_FIELDS", "SelectionIndex", "atoms"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -92,3 +93,29 @@ def _cells(table: EndpointTable, networks: Sequence[IPNetwork]) -> np.ndarray:
         words[:, i // _CHUNK] |= hit.astype(np.uint64) << np.uint64(i % _CHUNK)
     _, inverse = np.unique(words, axis=0, return_inverse=True)
     return inverse.ravel().astype(np.int64)
+
+
+class SelectionIndex:
+    """Which policies select each endpoint, read off a vectorized plan's subject columns (for a fast explain).
+
+    One bit per (policy, atom), packed by policy: 20,000 policies over 10,000 atoms take 25 MB.
+    """
+
+    def __init__(self, plan: Any, atom_of: np.ndarray) -> None:
+        pairs = {id(p): (d, p) for stages in plan.stages.values() for s in stages for d, p in s.policies}
+        self._ids = np.array(list(pairs), dtype=object)
+        self._atom_of = atom_of
+        width = -(-(int(atom_of.max()) + 1 if atom_of.size else 0) // 8)
+        self._packed = np.zeros((len(pairs), width), dtype=np.uint8)
+        for row, (dialect, policy) in enumerate(pairs.values()):
+            self._packed[row] = np.packbits(dialect.subject(policy))
+        self._cache: dict[int, frozenset[int]] = {}
+
+    def selecting(self, e: int) -> frozenset[int]:
+        """``id()``s of the policies that select endpoint ``e``."""
+        hit = self._cache.get(e)
+        if hit is None:
+            atom = int(self._atom_of[e])
+            bits = (self._packed[:, atom >> 3] >> (7 - (atom & 7))) & 1
+            hit = self._cache[e] = frozenset(self._ids[np.flatnonzero(bits)].tolist())
+        return hit

@@ -24,7 +24,18 @@ from typing import Any
 
 from netpolkit.engine.dialects.base import ADMIN, ALLOW, BASELINE, DENY, NAMESPACE, PASS, Dialect, RuleEntry
 
-__all__ = ["ADMIN", "BASELINE", "CALICO_TIERS", "DIRECTIONS", "NAMESPACE", "Entry", "Plan", "Stage", "build_plan"]
+__all__ = [
+    "ADMIN",
+    "BASELINE",
+    "CALICO_TIERS",
+    "DIRECTIONS",
+    "NAMESPACE",
+    "Entry",
+    "Plan",
+    "Stage",
+    "build_plan",
+    "rebind",
+]
 
 DIRECTIONS = ("Ingress", "Egress")
 # Where Calico runs the cluster-admin tiers among its own tiers: (tier name, tier order); both end in Pass (tier
@@ -142,3 +153,28 @@ def _stage_sequence(stages: set[str], ordered: bool, tiers: Sequence[Any]) -> li
     orders.update({name: order for name, order in CALICO_TIERS.values()})
     names = {_stage_name(s, ordered) for s in stages} | {t.name for t in tiers}
     return sorted(names, key=lambda n: (orders.get(n, math.inf), n))
+
+
+def rebind(plan: Plan, dialects: Sequence[Dialect]) -> Plan:
+    """The same plan with each dialect replaced by the given instance of its class (e.g. the vectorized plan over
+    atoms, rebound to dialects over every endpoint for the reference engine), without ordering anything again."""
+    by_class = {type(d): d for d in dialects}
+
+    def pair(item: tuple[Dialect, Any]) -> tuple[Dialect, Any]:
+        return by_class[type(item[0])], item[1]
+
+    stages = {
+        direction: tuple(
+            Stage(
+                stage.name,
+                stage.ordered,
+                stage.end_deny,
+                tuple(pair(m) for m in stage.members),
+                tuple(Entry(by_class[type(e.dialect)], e.policy, e.number, e.rule) for e in stage.entries),
+                tuple(pair(p) for p in stage.policies),
+            )
+            for stage in direction_stages
+        )
+        for direction, direction_stages in plan.stages.items()
+    }
+    return Plan(stages, {key: by_class[type(d)] for key, d in plan.dialect_of.items()})

@@ -7,9 +7,12 @@ against, and it produces every ``explain``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from netpolkit.cluster import EndpointTable
+from netpolkit.engine.columns import quiet_gc
 from netpolkit.engine.dialects.base import ALLOW, DENY
 from netpolkit.engine.explanation import (
     ALLOWED_BY_RULE,
@@ -33,17 +36,53 @@ __all__ = ["ReferenceEngine"]
 class ReferenceEngine:
     """Evaluates a plan for one pair of endpoints at a time."""
 
-    def __init__(self, table: EndpointTable, plan: Plan, profile: Profile) -> None:
+    def __init__(
+        self,
+        table: EndpointTable,
+        plan: Plan,
+        profile: Profile,
+        *,
+        selection: Callable[[int], frozenset[int] | None] | None = None,
+    ) -> None:
         self.table = table
         self.plan = plan
         self.profile = profile
         self._selects: dict[tuple[int, int], bool] = {}
+        self._selection = selection  # ids of the policies selecting an endpoint, when known (else None)
+        self._layout: dict[int, tuple[dict[int, int], dict[int, tuple[Entry, ...]], frozenset[int]]] = {}
+
+    def _stage_layout(self, stage: Stage) -> tuple[dict[int, int], dict[int, tuple[Entry, ...]], frozenset[int]]:
+        """(policy id -> position in the stage, policy id -> its entries in order, ids of the members)."""
+        layout = self._layout.get(id(stage))
+        if layout is None:
+            with quiet_gc():
+                position = {id(p): i for i, (_, p) in enumerate(stage.policies)}
+                entries: dict[int, list[Entry]] = {}
+                for entry in stage.entries:
+                    entries.setdefault(id(entry.policy), []).append(entry)
+                members = frozenset(id(p) for _, p in stage.members)
+                layout = self._layout[id(stage)] = (position, {k: tuple(v) for k, v in entries.items()}, members)
+        return layout
+
+    def _chosen(self, stage: Stage, e: int) -> tuple[list[tuple], list[Entry], frozenset[int]]:
+        """The stage's policies that select ``e`` (in stage order), their entries in evaluation order, and the
+        ids of the stage's members. With a known selection only those policies are looked at."""
+        position, entries, members = self._stage_layout(stage)
+        known = self._selection(e) if self._selection is not None else None
+        if known is None:
+            chosen = [(d, p) for d, p in stage.policies if self.selects((d, p), e)]
+        else:
+            chosen = [stage.policies[i] for i in sorted(position[pid] for pid in known if pid in position)]
+        return chosen, [entry for _, p in chosen for entry in entries.get(id(p), ())], members
 
     def selects(self, entry_or_member: Entry | tuple, e: int) -> bool:
         """Whether the policy of a plan entry (or a stage member ``(dialect, policy)``) applies to endpoint ``e``."""
         dialect, policy = (
             (entry_or_member.dialect, entry_or_member.policy) if isinstance(entry_or_member, Entry) else entry_or_member
         )
+        known = self._selection(e) if self._selection is not None else None
+        if known is not None:
+            return id(policy) in known
         key = (id(policy), e)
         hit = self._selects.get(key)
         if hit is None:
@@ -79,16 +118,14 @@ class ReferenceEngine:
         isolated_anywhere: list[str] = []
         selected: list[str] = []
         for stage in self.plan.stages[direction]:
-            selected.extend(p.ref for d, p in stage.policies if self.selects((d, p), endpoint))
-            isolating = tuple(
-                p.ref for d, p in stage.members if self.selects((d, p), endpoint) and d.isolated(p, direction, endpoint)
-            )
+            chosen, entries, members = self._chosen(stage, endpoint)
+            selected.extend(p.ref for _, p in chosen)
+            isolating = tuple(p.ref for d, p in chosen if id(p) in members and d.isolated(p, direction, endpoint))
             isolated_anywhere.extend(isolating)
             matched = (
                 entry
-                for entry in stage.entries
-                if self.selects(entry, endpoint)
-                and entry.dialect.matches(entry.policy, entry.rule.rule, direction, src, dst, query)
+                for entry in entries
+                if entry.dialect.matches(entry.policy, entry.rule.rule, direction, src, dst, query)
             )
             if stage.ordered:
                 first = next(matched, None)  # the first matching rule decides
