@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
-EXTRAS := dev,notebooks,live,widgets
+EXTRAS := dev,notebooks,live,widgets,dask
 
 # Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=

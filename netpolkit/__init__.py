@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from netpolkit.analysis import blast_radius, exposure, lint
 from netpolkit.cluster import Cluster
 from netpolkit.engine import Explanation, Profile, get_profile
 from netpolkit.errors import PolicyError, UnknownEndpointError
@@ -24,7 +25,10 @@ __all__ = [
     "Profile",
     "Reachability",
     "UnknownEndpointError",
+    "blast_radius",
     "explain",
+    "exposure",
+    "lint",
     "load",
     "reachability",
     "staged_diff",
