@@ -25,6 +25,7 @@ from netpolkit.model.calico import StagedPolicy
 from netpolkit.model.document import Document
 from netpolkit.model.labels import check_label_key, check_label_value
 from netpolkit.model.ports import PortQuery
+from netpolkit.runtime import quiet_gc
 from netpolkit.selectors import LabelTable
 
 __all__ = ["EXTERNAL", "Cluster", "EndpointTable"]
@@ -185,7 +186,8 @@ class Cluster:
         documents in order would; otherwise such a duplicate is an error.
         """
         sink = Unsupported(unsupported)
-        parsed, sources = _parse_all(documents, default_namespace, allow_replace=replace, sink=sink)
+        with quiet_gc():
+            parsed, sources = _parse_all(documents, default_namespace, allow_replace=replace, sink=sink)
         cluster = cls(
             parsed,
             externals,
@@ -389,6 +391,10 @@ class Cluster:
     @cached_property
     def table(self) -> EndpointTable:
         """Endpoints (pods then externals) as arrays for the evaluators."""
+        with quiet_gc():
+            return self._table()
+
+    def _table(self) -> EndpointTable:
         namespaces = tuple(self.namespace_objects)
         ns_index = {n: i for i, n in enumerate(namespaces)}
         ids, labels, ips, named, accounts, nsi, host = [], [], [], [], [], [], []

@@ -13,7 +13,7 @@ import numpy as np
 
 from netpolkit.cluster import EndpointTable
 from netpolkit.engine.atoms import SelectionIndex, atoms
-from netpolkit.engine.columns import Columns, quiet_gc
+from netpolkit.engine.columns import Columns
 from netpolkit.engine.dialects import DIALECTS, Dialect, dialect_class
 from netpolkit.engine.explanation import Explanation, SideDecision
 from netpolkit.engine.plan import DIRECTIONS, Plan, Stage, build_plan, rebind
@@ -21,6 +21,7 @@ from netpolkit.engine.profiles import PROFILES, Profile, get_profile
 from netpolkit.engine.reference import ReferenceEngine
 from netpolkit.engine.vectorized import ClassVerdict, VectorizedEngine
 from netpolkit.model.ports import PortQuery
+from netpolkit.runtime import quiet_gc
 
 __all__ = [
     "ENGINES",

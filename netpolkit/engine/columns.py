@@ -6,10 +6,8 @@ rules from these primitives, so each distinct selector or CIDR costs one numpy p
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import ipaddress
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import numpy as np
@@ -18,7 +16,7 @@ from netpolkit.cluster import EndpointTable
 from netpolkit.model.labels import LabelSelector
 from netpolkit.selectors import LabelTable, SelectorCache
 
-__all__ = ["Columns", "IPNetwork", "quiet_gc"]
+__all__ = ["Columns", "IPNetwork"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -139,19 +137,6 @@ class Columns:
             ("named-port", name, protocol, number),
             lambda: np.array([p.get((name, protocol)) == number for p in self.table.named_ports], dtype=bool),
         )
-
-
-@contextlib.contextmanager
-def quiet_gc() -> Iterator[None]:
-    """No cyclic garbage collection while building millions of short-lived objects over a large heap (a loaded
-    100,000-pod cluster): each full collection would walk the whole cluster again. Restores the previous state."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 import numpy as np
 
 from netpolkit.cluster import EndpointTable
-from netpolkit.engine.columns import quiet_gc
 from netpolkit.engine.dialects.base import ALLOW, DENY
 from netpolkit.engine.explanation import (
     ALLOWED_BY_RULE,
@@ -29,6 +28,7 @@ from netpolkit.engine.explanation import (
 from netpolkit.engine.plan import Entry, Plan, Stage
 from netpolkit.engine.profiles import Profile
 from netpolkit.model.ports import PortQuery
+from netpolkit.runtime import quiet_gc
 
 __all__ = ["ReferenceEngine"]
 

@@ -17,6 +17,7 @@ from netpolkit.cluster import Cluster
 from netpolkit.errors import PolicyError, Where, excerpt
 from netpolkit.io.decode import decode, read_file
 from netpolkit.model.document import Document
+from netpolkit.runtime import quiet_gc
 
 __all__ = ["Document", "load", "read_documents", "read_text"]
 
@@ -115,7 +116,8 @@ def read_documents(*paths: str | os.PathLike[str]) -> list[Document]:
     for path in paths:
         name = os.fspath(path)
         for file in _files(Path(name), name):
-            docs.extend(read_text(read_file(file), str(file)))
+            with quiet_gc():
+                docs.extend(read_text(read_file(file), str(file)))
     return docs
 
 
