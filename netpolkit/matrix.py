@@ -363,21 +363,30 @@ class Diff:
         self.before = before
         self.after = after
 
-    def frame(self, port: PortLike | None = None) -> pd.DataFrame:
-        """String DataFrame over the endpoints both results share (in the later result's order)."""
+    def _arrays(self, port: PortLike | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(ids both results share, in the later result's order; the old and the new verdicts over them)."""
         if port is None:
             port = self.after._result(None)[0]
-        old, new = self.before.frame(port), self.after.frame(port)
-        common = [e for e in new.index if e in old.index]
-        old, new = old.loc[common, common].to_numpy(), new.loc[common, common].to_numpy()
+        old_index, new_ids = self.before.cluster.table.index, self.after.cluster.table.ids
+        common = [e for e in new_ids if e in old_index]
+        rows_old = np.array([old_index[e] for e in common], dtype=np.intp)
+        rows_new = np.array([self.after.cluster.table.index[e] for e in common], dtype=np.intp)
+        old = self.before.array(port)[np.ix_(rows_old, rows_old)]
+        new = self.after.array(port)[np.ix_(rows_new, rows_new)]
+        return common, old, new
+
+    def frame(self, port: PortLike | None = None) -> pd.DataFrame:
+        """String DataFrame over the endpoints both results share (in the later result's order)."""
+        common, old, new = self._arrays(port)
         states = np.array(DIFF_STATES, dtype=object)
         codes = np.where(old == new, new.astype(int), np.where(new, 3, 2))
         index = pd.Index(common, name="source")
         return pd.DataFrame(states[codes], index=index, columns=index.rename("destination"))
 
     def changes(self, port: PortLike | None = None) -> pd.DataFrame:
-        """Only the changed cells: src, dst, change."""
-        frame = self.frame(port)
-        stacked = frame.stack()
-        stacked = stacked[stacked.str.startswith("newly")]
-        return stacked.rename("change").reset_index().rename(columns={"source": "src", "destination": "dst"})
+        """Only the changed cells: src, dst, change ("newly allowed" / "newly blocked"), row by row."""
+        common, old, new = self._arrays(port)
+        src, dst = np.nonzero(old != new)
+        ids = np.array(common, dtype=object)
+        change = np.where(new[src, dst], "newly allowed", "newly blocked")
+        return pd.DataFrame({"src": ids[src], "dst": ids[dst], "change": change})

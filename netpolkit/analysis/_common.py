@@ -184,6 +184,8 @@ def pick(
             endpoints.append(target)  # "internet" -> external/internet, or an error suggesting near ids
     elif target is not None:
         endpoints.extend(target)
+        if not endpoints:
+            raise ValueError("the target list is empty: name at least one endpoint id")
     if endpoints:
         ids = list(dict.fromkeys(reach.endpoint_id(t) for t in endpoints))
         chosen = np.zeros(len(table), dtype=bool)
