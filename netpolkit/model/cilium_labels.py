@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netpolkit.model.fields import Reader
-from netpolkit.model.labels import OPERATORS, LabelSelector, Requirement, check_label_key, check_label_value
+from netpolkit.model.labels import LabelSelector, Requirement, check_label_key, check_label_value, parse_requirement
 
 __all__ = [
     "NAMESPACE_KEY",
@@ -161,7 +161,7 @@ def parse_cilium_selector(reader: Reader, *, role: str, namespace: str) -> Ciliu
         assert key is not None
         canonical, ignored = _canonical(expr, "key", key, role=role, namespaced=namespaced)
         nothing |= ignored
-        expressions.add(_requirement(expr, canonical))
+        expressions.add(parse_requirement(expr, canonical))
     keys = set(labels) | {r.key for r in expressions}
     ns_key = f"k8s:{NAMESPACE_KEY}"
     if role == "subject":
@@ -174,28 +174,6 @@ def parse_cilium_selector(reader: Reader, *, role: str, namespace: str) -> Ciliu
             labels[ns_key] = namespace
     selector = LabelSelector.of(labels, *expressions)
     return CiliumSelector(selector, _written(reader), nothing)
-
-
-def _requirement(expr: Reader, key: str) -> Requirement:
-    operator = expr.string("operator", required=True)
-    if operator not in OPERATORS:
-        hint = [o for o in OPERATORS if o.lower() == str(operator).lower()]
-        extra = f" (write {hint[0]!r})" if hint else ""
-        expr.fail(f"unknown operator {operator!r}{extra}; expected one of: {', '.join(OPERATORS)}", key="operator")
-    raw_values = expr.list("values")
-    values: list[str] = []
-    for i, value in enumerate(raw_values or ()):
-        if not isinstance(value, str):
-            expr.fail(f"expected a string, got {value!r} (quote it in YAML)", key=f"values[{i}]")
-        if problem := check_label_value(value):
-            expr.fail(problem, key=f"values[{i}]")
-        values.append(value)
-    if operator in ("In", "NotIn") and not values:
-        expr.fail(f"operator {operator} needs a non-empty list of values", key="values")
-    if operator in ("Exists", "DoesNotExist") and raw_values:
-        expr.fail(f"operator {operator} takes no values", key="values")
-    assert operator is not None
-    return Requirement(key, operator, tuple(sorted(set(values))))
 
 
 def _written(reader: Reader) -> str:

@@ -118,20 +118,28 @@ def parse_label_selector(reader: Reader) -> LabelSelector:
         assert key is not None
         if problem := check_label_key(key):
             expr.fail(problem, key="key")
-        operator = expr.string("operator", required=True)
-        if operator not in OPERATORS:
-            expr.fail(f"unknown operator {excerpt(operator)}; expected one of: {', '.join(OPERATORS)}", key="operator")
-        raw_values = expr.list("values")
-        values: list[str] = []
-        for i, value in enumerate(raw_values or ()):
-            if not isinstance(value, str):
-                expr.fail(f"expected a string, got {describe(value)} (quote it in YAML)", key=f"values[{i}]")
-            if problem := check_label_value(value):
-                expr.fail(problem, key=f"values[{i}]")
-            values.append(value)
-        if operator in ("In", "NotIn") and not values:
-            expr.fail(f"operator {operator} needs a non-empty list of values", key="values")
-        if operator in ("Exists", "DoesNotExist") and raw_values:
-            expr.fail(f"operator {operator} takes no values", key="values")
-        reqs.add(Requirement(key, operator, tuple(sorted(set(values)))))
+        reqs.add(parse_requirement(expr, key))
     return LabelSelector(tuple(sorted(reqs)))
+
+
+def parse_requirement(expr: Reader, key: str) -> Requirement:
+    """The ``operator`` and ``values`` of one ``matchExpressions`` entry whose (checked) key is ``key``."""
+    operator = expr.string("operator", required=True)
+    if operator not in OPERATORS:
+        hint = [o for o in OPERATORS if o.lower() == str(operator).lower()]
+        extra = f" (write {hint[0]!r})" if hint else ""
+        expr.fail(f"unknown operator {excerpt(operator)}{extra}; expected one of: {', '.join(OPERATORS)}", "operator")
+    raw_values = expr.list("values")
+    values: list[str] = []
+    for i, value in enumerate(raw_values or ()):
+        if not isinstance(value, str):
+            expr.fail(f"expected a string, got {describe(value)} (quote it in YAML)", key=f"values[{i}]")
+        if problem := check_label_value(value):
+            expr.fail(problem, key=f"values[{i}]")
+        values.append(value)
+    if operator in ("In", "NotIn") and not values:
+        expr.fail(f"operator {operator} needs a non-empty list of values", key="values")
+    if operator in ("Exists", "DoesNotExist") and raw_values:
+        expr.fail(f"operator {operator} takes no values", key="values")
+    assert operator is not None
+    return Requirement(key, operator, tuple(sorted(set(values))))
