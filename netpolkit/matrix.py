@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -161,39 +161,61 @@ class Reachability:
 
     # ---- verdicts -------------------------------------------------------------------------------------------
 
-    def array(self, port: PortLike | None = None) -> np.ndarray:
-        """The endpoint x endpoint boolean matrix for one port (rows = sources)."""
+    def array(self, port: PortLike | None = None, *, large: bool = False) -> np.ndarray:
+        """The endpoint x endpoint boolean matrix for one port (rows = sources).
+
+        Past :data:`MATRIX_CELLS` cells (a 20,000-endpoint cluster) it needs ``large=True``: 100,000 endpoints make
+        10 GB. ``allowed()``, ``aggregate()``, ``long(allowed_only=True)`` and ``iter_long()`` never build it.
+        """
+        _check_cells(len(self.cluster.table), large)
         return self._result(port)[1].expand()
 
-    def frame(self, port: PortLike | None = None) -> pd.DataFrame:
-        """Boolean DataFrame for one port: index = source ids, columns = destination ids."""
-        return pd.DataFrame(self.array(port), index=self._ids, columns=self._ids.rename("destination"), copy=False)
+    def frame(self, port: PortLike | None = None, *, large: bool = False) -> pd.DataFrame:
+        """Boolean DataFrame for one port: index = source ids, columns = destination ids (``large``: see
+        :meth:`array`)."""
+        return pd.DataFrame(
+            self.array(port, large=large), index=self._ids, columns=self._ids.rename("destination"), copy=False
+        )
 
     def allowed(self, src: str, dst: str, port: PortLike) -> bool:
         """Whether ``src`` may open a connection to ``dst`` on ``port`` (the destination pod port)."""
         s, d = self.resolve(src), self.resolve(dst)
         return self._result(port)[1].pair(s, d)
 
-    def long(self, *, allowed_only: bool = False) -> pd.DataFrame:
-        """One row per (src, dst, port): columns src, dst, protocol, port, allowed."""
-        parts = []
+    def long(self, *, allowed_only: bool = False, large: bool = False) -> pd.DataFrame:
+        """One row per (src, dst, port): columns src, dst, protocol, port, allowed.
+
+        ``allowed_only=True`` keeps the allowed pairs, built block by block of sources (never the N x N matrix);
+        every pair of a big cluster needs ``large=True`` (see :meth:`array`).
+        """
+        if not allowed_only:
+            _check_cells(len(self.cluster.table), large)
+        parts = list(self.iter_long(allowed_only=allowed_only))
+        columns = ["src", "dst", "protocol", "port", "allowed"]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+    def iter_long(self, *, allowed_only: bool = True, block_cells: int = 2**24) -> Iterator[pd.DataFrame]:
+        """:meth:`long` as a stream of DataFrames, one per block of source rows of about ``block_cells`` cells,
+        ports in the order evaluated: for exports of allowed pairs larger than memory."""
         ids = np.array(self.cluster.table.ids, dtype=object)
+        n = len(ids)
+        step = max(1, block_cells // max(n, 1))
         for query, result in self._results.items():
-            full = result.expand()
-            s, d = np.nonzero(full) if allowed_only else np.indices(full.shape).reshape(2, -1)
-            parts.append(
-                pd.DataFrame(
+            for start in range(0, n, step):
+                rows = np.arange(start, min(n, start + step))
+                block = result.verdict[result.src_class[rows]][:, result.dst_class]
+                if result.self_allowed:
+                    block[np.arange(len(rows)), rows] = True
+                s, d = np.nonzero(block) if allowed_only else np.indices(block.shape).reshape(2, -1)
+                yield pd.DataFrame(
                     {
-                        "src": ids[s],
+                        "src": ids[rows[s]],
                         "dst": ids[d],
                         "protocol": query.protocol,
                         "port": query.port,
-                        "allowed": full[s, d],
+                        "allowed": block[s, d],
                     }
                 )
-            )
-        columns = ["src", "dst", "protocol", "port", "allowed"]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
     def policies_for(self, endpoint: str, direction: str) -> list[str]:
         """The policies that apply to ``endpoint`` for ``direction`` ("ingress"/"egress"), in evaluation order.
@@ -289,6 +311,19 @@ class Reachability:
         return (
             f"<Reachability {len(self.cluster.table)} endpoints, ports {', '.join(self.ports)}, "
             f"profile {self.profile.name}, engine {self.engine}>"
+        )
+
+
+MATRIX_CELLS = 20_000 * 20_000
+"""Above this many cells a pod-level matrix needs ``large=True`` (it would take GBs)."""
+
+
+def _check_cells(n: int, large: bool) -> None:
+    if n * n > MATRIX_CELLS and not large:
+        gigabytes = n * n / 1e9
+        raise ValueError(
+            f"a {n:,} x {n:,} matrix would take about {gigabytes:,.1f} GB: pass large=True to build it anyway, or "
+            "use aggregate(), allowed(), long(allowed_only=True) or iter_long(), which never build it"
         )
 
 

@@ -1,0 +1,44 @@
+"""Big results without an N x N matrix: the frame needs an explicit opt-in, allowed pairs stream by blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import netpolkit as npk
+from netpolkit import matrix
+from netpolkit.synth import synthetic_cluster_objects
+
+
+@pytest.fixture(scope="module")
+def reach() -> npk.Reachability:
+    return npk.reachability(npk.Cluster.from_objects(*synthetic_cluster_objects(300, 60)), ports=["TCP/80", "UDP/53"])
+
+
+@pytest.mark.parametrize("profile", ["upstream", "cilium"])
+def test_streamed_allowed_pairs_equal_the_full_matrix_block_by_block(profile):
+    cluster = npk.Cluster.from_objects(*synthetic_cluster_objects(300, 60))
+    reach = npk.reachability(cluster, ports=["TCP/80", "UDP/53"], profile=profile)
+    whole = reach.long(allowed_only=True)
+    streamed = list(reach.iter_long(block_cells=5_000))
+    assert len(streamed) > 2 * 2  # several blocks per port
+    parts = [p for p in streamed if len(p)]
+    assert np.array_equal(np.concatenate([p.to_numpy() for p in parts]), whole.to_numpy())
+    for port in reach.ports:
+        full = reach.frame(port)
+        rows = whole[(whole["protocol"] + "/" + whole["port"].astype(str)) == port]
+        assert len(rows) == int(full.to_numpy().sum())
+        assert full.loc[rows["src"].iloc[0], rows["dst"].iloc[0]]
+
+
+def test_a_huge_frame_needs_an_explicit_opt_in(reach, monkeypatch):
+    monkeypatch.setattr(matrix, "MATRIX_CELLS", 100 * 100)
+    with pytest.raises(ValueError, match=r"would take about .* GB: pass large=True"):
+        reach.frame("TCP/80")
+    with pytest.raises(ValueError, match="large=True"):
+        reach.long()
+    assert reach.frame("TCP/80", large=True).shape == (len(reach.endpoints),) * 2
+    assert len(reach.long(allowed_only=True)) == int(reach.frame("TCP/80", large=True).to_numpy().sum()) + int(
+        reach.frame("UDP/53", large=True).to_numpy().sum()
+    )
+    assert reach.aggregate(by="namespace", port="TCP/80")["allowed"].sum() >= 0  # aggregate never asks
