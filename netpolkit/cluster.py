@@ -135,6 +135,9 @@ class Cluster:
             raise ValueError(f"replicas must be 'one' or 'all', got {replicas!r}")
         self.warnings: tuple[str, ...] = tuple(dict.fromkeys(warnings))
         """What loading left out (only with ``unsupported="ignore"``); every result built on it repeats these."""
+        self.engine_cache: dict[Any, Any] = {}
+        """Scratch space of the evaluators for these endpoints, shared with the clusters that :meth:`apply` and
+        :meth:`delete` derive when only policies change (so a what-if reuses what the change does not touch)."""
         self._objects = dict(objects)
         self._sources = dict(sources or {})
         self._externals = _parse_externals(externals or {})
@@ -214,7 +217,7 @@ class Cluster:
             seen[pod_id] = workload
 
     def _replace(self, objects: dict, sources: dict, warnings: Iterable[str] = ()) -> Cluster:
-        return Cluster(
+        new = Cluster(
             objects,
             {n: str(ip) for n, ip in self._externals.items()},
             replicas=self.replicas,
@@ -222,6 +225,11 @@ class Cluster:
             sources=sources,
             warnings=(*self.warnings, *warnings),
         )
+        if "table" in self.__dict__ and _same_endpoints(self._objects, objects):
+            # Only policies changed (a what-if): the endpoints, and what the engines built over them, carry over.
+            new.__dict__["table"] = self.table
+            new.engine_cache = self.engine_cache
+        return new
 
     def apply(
         self,
@@ -654,6 +662,15 @@ def _parse_all(
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
         warnings.warn(f"skipped objects of kinds netpolkit does not model: {kinds}", stacklevel=3)
     return parsed, sources
+
+
+def _same_endpoints(before: Mapping[tuple[str, str, str], Any], after: Mapping[tuple[str, str, str], Any]) -> bool:
+    """Whether two object sets hold the same namespaces, workloads and Services (identical objects)."""
+
+    def endpoints(objects: Mapping[tuple[str, str, str], Any]) -> dict:
+        return {k: id(v) for k, v in objects.items() if isinstance(v, Namespace | Workload | Service)}
+
+    return endpoints(before) == endpoints(after)
 
 
 def _rule_count(policy: Any, direction: str) -> int:

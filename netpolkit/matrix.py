@@ -115,7 +115,13 @@ class Reachability:
 
     @cached_property
     def _evaluator(self) -> Evaluator:
-        return Evaluator(self.cluster.table, self._policies, self.profile, self.cluster.tier_objects)
+        return Evaluator(
+            self.cluster.table,
+            self._policies,
+            self.profile,
+            self.cluster.tier_objects,
+            cache=self.cluster.engine_cache,
+        )
 
     def _compute(self, queries: Sequence[PortQuery]) -> None:
         missing = [q for q in queries if q not in self._results]

@@ -66,7 +66,13 @@ class Evaluator:
     """
 
     def __init__(
-        self, table: EndpointTable, policies: Sequence[Any], profile: Profile, tiers: Sequence[Any] = ()
+        self,
+        table: EndpointTable,
+        policies: Sequence[Any],
+        profile: Profile,
+        tiers: Sequence[Any] = (),
+        *,
+        cache: dict[Any, Any] | None = None,
     ) -> None:
         for policy, dialect in unenforced(policies, profile)[:1]:
             raise ValueError(f"profile {profile.name!r} does not enforce {dialect} policies ({policy.ref})")
@@ -74,6 +80,7 @@ class Evaluator:
         self.profile = profile
         self.dialects: tuple[Dialect, ...] = tuple(cls(table, profile) for cls in DIALECTS)
         self._policies, self._tiers = tuple(policies), tuple(tiers)
+        self._cache = cache if cache is not None else {}  # shared by evaluations over the same endpoint table
 
     @cached_property
     def plan(self) -> Plan:
@@ -113,8 +120,11 @@ class Evaluator:
                     networks = None
                     break
                 networks.extend(listed)
-            atom_table, atom_of = atoms(self.table, networks)
-            columns = Columns(atom_table)
+            key = ("atoms", id(self.table), None if networks is None else frozenset(networks))
+            if key not in self._cache:  # a what-if that names no new CIDR keeps the atoms and their columns
+                atom_table, atom_of = atoms(self.table, networks)
+                self._cache[key] = (atom_table, atom_of, Columns(atom_table))
+            atom_table, atom_of, columns = self._cache[key]
             dialects = [cls(atom_table, self.profile, columns) for cls in DIALECTS]
             plan = build_plan(self._policies, dialects, ordered=self.profile.ordered, tiers=self._tiers)
             return VectorizedEngine(atom_table, plan, self.profile), atom_of
