@@ -25,7 +25,7 @@ from netpolkit.model.calico import StagedPolicy
 from netpolkit.model.document import Document
 from netpolkit.model.labels import check_label_key, check_label_value
 from netpolkit.model.ports import PortQuery
-from netpolkit.runtime import quiet_gc
+from netpolkit.runtime import progress, quiet_gc
 from netpolkit.selectors import LabelTable
 
 __all__ = ["EXTERNAL", "Cluster", "EndpointTable"]
@@ -637,7 +637,8 @@ def _parse_all(
     parsed: dict[tuple[str, str, str], Any] = {}
     sources: dict[tuple[str, str, str], Where] = {}
     skipped: Counter[str] = Counter()
-    for doc in documents:
+    documents = list(documents)
+    for doc in progress(documents, total=len(documents), desc="netpolkit: loading"):
         before = len(sink.warnings) if sink is not None else 0
         obj = parse_object(doc.obj, doc.where, default_namespace=default_namespace, unsupported=sink)
         if obj is None and sink is not None and len(sink.warnings) > before:

@@ -23,6 +23,7 @@ from netpolkit.engine.dialects.base import ALLOW, DENY, PASS
 from netpolkit.engine.plan import Plan, Stage
 from netpolkit.engine.profiles import Profile
 from netpolkit.model.ports import PortQuery
+from netpolkit.runtime import progress
 
 __all__ = ["ClassVerdict", "VectorizedEngine", "unique_columns"]
 
@@ -78,7 +79,8 @@ class VectorizedEngine:
 
     def _stage(self, stage: Stage, direction: str, query: PortQuery) -> _StageColumns:
         local, peer, action = [], [], []
-        for entry in stage.entries:
+        label = f"netpolkit: {direction.lower()} rules on {query}"
+        for entry in progress(stage.entries, total=len(stage.entries), desc=label):
             columns = entry.dialect.rule_columns(entry.policy, entry.rule.rule, direction, query)
             if columns is None:
                 continue
