@@ -424,10 +424,42 @@ class Diff:
         index = pd.Index(common, name="source")
         return pd.DataFrame(states[codes], index=index, columns=index.rename("destination"))
 
-    def changes(self, port: PortLike | None = None) -> pd.DataFrame:
-        """Only the changed cells: src, dst, change ("newly allowed" / "newly blocked"), row by row."""
-        common, old, new = self._arrays(port)
-        src, dst = np.nonzero(old != new)
+    def changes(self, port: PortLike | None = None, *, block_cells: int = 2**24) -> pd.DataFrame:
+        """Only the changed cells: src, dst, change ("newly allowed" / "newly blocked"), row by row.
+
+        Compares the two results on joint classes (endpoints in the same class on both sides change together) and
+        expands block by block of sources, so it never builds an N x N matrix.
+        """
+        if port is None:
+            port = self.after._result(None)[0]
+        old, new = self.before._result(port)[1], self.after._result(port)[1]
+        old_index, new_table = self.before.cluster.table.index, self.after.cluster.table
+        common = [e for e in new_table.ids if e in old_index]
+        rows_old = np.array([old_index[e] for e in common], dtype=np.intp)
+        rows_new = np.array([new_table.index[e] for e in common], dtype=np.intp)
+        if not common:
+            return pd.DataFrame({"src": [], "dst": [], "change": []})
+        src_pairs, src_of = np.unique(
+            np.stack([old.src_class[rows_old], new.src_class[rows_new]], axis=1), axis=0, return_inverse=True
+        )
+        dst_pairs, dst_of = np.unique(
+            np.stack([old.dst_class[rows_old], new.dst_class[rows_new]], axis=1), axis=0, return_inverse=True
+        )
+        src_of, dst_of = src_of.ravel(), dst_of.ravel()
+        was = old.verdict[np.ix_(src_pairs[:, 0], dst_pairs[:, 0])]
+        now = new.verdict[np.ix_(src_pairs[:, 1], dst_pairs[:, 1])]
         ids = np.array(common, dtype=object)
-        change = np.where(new[src, dst], "newly allowed", "newly blocked")
-        return pd.DataFrame({"src": ids[src], "dst": ids[dst], "change": change})
+        step = max(1, block_cells // len(common))
+        parts = []
+        for start in range(0, len(common), step):
+            rows = np.arange(start, min(len(common), start + step))
+            before, after = was[src_of[rows]][:, dst_of], now[src_of[rows]][:, dst_of]
+            own = (np.arange(len(rows)), rows)  # each endpoint to itself: the profiles may override the policy
+            if old.self_allowed:
+                before[own] = True
+            if new.self_allowed:
+                after[own] = True
+            src, dst = np.nonzero(before != after)
+            change = np.where(after[src, dst], "newly allowed", "newly blocked")
+            parts.append(pd.DataFrame({"src": ids[rows[src]], "dst": ids[dst], "change": change}))
+        return pd.concat(parts, ignore_index=True)

@@ -42,3 +42,23 @@ def test_a_huge_frame_needs_an_explicit_opt_in(reach, monkeypatch):
         reach.frame("UDP/53", large=True).to_numpy().sum()
     )
     assert reach.aggregate(by="namespace", port="TCP/80")["allowed"].sum() >= 0  # aggregate never asks
+
+
+@pytest.mark.parametrize(("before_profile", "after_profile"), [("upstream", "upstream"), ("upstream", "cilium")])
+def test_diff_changes_from_joint_classes_equal_the_cell_by_cell_comparison(before_profile, after_profile):
+    objects, externals = synthetic_cluster_objects(300, 60)
+    base = npk.Cluster.from_objects(objects, externals)
+    # deleting an allow-same-namespace policy blocks the traffic inside its (isolated) namespace
+    policy = next(o for o in objects if o["metadata"]["name"] == "allow-same-namespace")
+    changed = base.delete("NetworkPolicy", policy["metadata"]["namespace"], policy["metadata"]["name"])
+    before = npk.reachability(base, ports=["TCP/80"], profile=before_profile)
+    after = npk.reachability(changed, ports=["TCP/80"], profile=after_profile)
+    got = after.diff(before).changes("TCP/80", block_cells=3_000)
+    old, new = before.frame("TCP/80").to_numpy(), after.frame("TCP/80").to_numpy()
+    src, dst = np.nonzero(old != new)
+    ids = np.array(after.cluster.table.ids, dtype=object)
+    assert len(got) == len(src) > 0
+    assert list(got["src"]) == list(ids[src]) and list(got["dst"]) == list(ids[dst])
+    assert list(got["change"]) == [
+        "newly allowed" if new[s, d] else "newly blocked" for s, d in zip(src, dst, strict=True)
+    ]
