@@ -580,14 +580,21 @@ class Cluster:
 
     # ---- Services --------------------------------------------------------------------------------------------
 
+    @cached_property
+    def _pods_by_label(self) -> dict[tuple[str, str, str], list[tuple[str, Workload]]]:
+        """(namespace, label key, value) -> the pods carrying that label there, in endpoint order."""
+        index: dict[tuple[str, str, str], list[tuple[str, Workload]]] = {}
+        for pid, w, _ in self._pods:
+            for key, value in w.labels.items():
+                index.setdefault((w.namespace, key, value), []).append((pid, w))
+        return index
+
     def _service_backends(self, svc: Service) -> list[str]:
         if not svc.selector:
             return []
-        return [
-            pid
-            for pid, w, _ in self._pods
-            if w.namespace == svc.namespace and all(w.labels.get(k) == v for k, v in svc.selector.items())
-        ]
+        (key, value), *rest = sorted(svc.selector.items())
+        candidates = self._pods_by_label.get((svc.namespace, key, value), [])
+        return [pid for pid, w in candidates if all(w.labels.get(k) == v for k, v in rest)]
 
     def service_target(self, service: str, port: int | str, protocol: str | None = None) -> tuple[str, PortQuery]:
         """Translate ``Service:port`` to (a backing pod id, the pod port it reaches), as kube-proxy does.
