@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_cli import _wide_terminal, one_error_line, run  # noqa: F401 (_wide_terminal: autouse fixture)
 
 import netpolkit as npk
 from netpolkit import analysis
-from netpolkit.cli import main
 from netpolkit.cli.diff import TABLE_LIMIT, why
 from netpolkit.engine import ClassVerdict
 
@@ -36,25 +36,6 @@ INTERNET = "internet=203.0.113.10"
 NEW = ["diff", "--old", CLUSTER, "--new", CLUSTER, CHANGE]  # the diff of CHANGE
 
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs netpolkit[dask]")
-
-
-@pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "100")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("netpolkit: error: ")
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def rows_of(text: str) -> list[dict[str, str]]:
