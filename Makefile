@@ -15,6 +15,8 @@ EXTRAS := dev,notebooks,live,widgets,dask
 
 # Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=
+# JupyterLab refuses to run as root (containers, CI machines) unless told to.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-m 'not notebook'"
 PYTEST_ARGS ?=
 # pytest-xdist workers (CI machines have 2 cores).
@@ -62,8 +64,12 @@ install: $(STAMP)
 
 # ----------------------------------------------------------------------------- main commands
 
+# default_url makes the printed URL (and / ) open the start notebook, with or without --no-browser. The config
+# file saves tracked notebooks without outputs, so the clone stays clean (netpolkit/notebook_files.py).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS) $(START_NOTEBOOK)
+	@echo "Starting JupyterLab on $(START_NOTEBOOK): open the URL printed below that ends in $(START_NOTEBOOK)?token=..."
+	$(BIN)/jupyter lab --notebook-dir=. --config=binder/jupyter_server_config.py $(ROOT_FLAG) \
+	  --LabApp.default_url=/lab/tree/$(START_NOTEBOOK) $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

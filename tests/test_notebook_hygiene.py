@@ -49,3 +49,15 @@ def _problems(nb: dict) -> list[str]:
 def test_notebook_is_clean(path: Path) -> None:
     problems = _problems(json.loads(path.read_text(encoding="utf-8")))
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", _params())
+def test_notebook_is_in_its_committed_form(path: Path) -> None:
+    """Byte for byte what the save hook writes (netpolkit.notebook_files.strip), so saving it changes nothing."""
+    import nbformat
+
+    from netpolkit.notebook_files import strip
+
+    text = path.read_text(encoding="utf-8")
+    committed = nbformat.writes(strip(nbformat.reads(text, as_version=nbformat.NO_CONVERT))) + "\n"
+    assert text == committed, f"{path.name} differs from its committed form: run `make strip`"

@@ -6,7 +6,9 @@ Usage (from anywhere; paths are relative to the current directory, default: note
     python tools/strip_notebooks.py --check    # list them and exit 1, change nothing
     python tools/strip_notebooks.py path/to/a.ipynb some/folder/
 
-Kept: cell sources, cell ids, tags (the `parameters` tag matters to papermill), kernelspec.
+Kept: cell sources, cell ids, tags (the `parameters` tag matters to papermill), kernelspec and language_info
+(without its version): what JupyterLab writes back, so that opening a notebook changes nothing. The rules are
+netpolkit.notebook_files.strip, which JupyterLab also applies on save (binder/jupyter_server_config.py).
 """
 
 from __future__ import annotations
@@ -18,15 +20,10 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_FOLDERS = ("notebooks", "labs")
+from netpolkit.notebook_files import COURSE_FOLDERS, strip
 
-# Cell metadata written by JupyterLab, classic Notebook, papermill or extensions while running/viewing.
-VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime", "papermill")
-# Notebook metadata written by papermill / widgets; `language_info` carries the local Python version.
-VOLATILE_NOTEBOOK_METADATA = ("papermill", "widgets", "language_info", "toc", "varInspector")
-# Cells papermill adds to executed copies (injected parameters, error banners).
-PAPERMILL_CELL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FOLDERS = COURSE_FOLDERS
 
 
 def iter_notebooks(paths: Iterable[Path]) -> Iterator[Path]:
@@ -37,24 +34,6 @@ def iter_notebooks(paths: Iterable[Path]) -> Iterator[Path]:
                     yield nb
         elif path.suffix == ".ipynb" and path.exists():
             yield path
-
-
-def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Strip ``nb`` in place and return it."""
-    for key in VOLATILE_NOTEBOOK_METADATA:
-        nb.metadata.pop(key, None)
-    nb.cells = [cell for cell in nb.cells if not PAPERMILL_CELL_TAGS & set(cell.metadata.get("tags", []))]
-    for cell in nb.cells:
-        for key in VOLATILE_CELL_METADATA:
-            cell.metadata.pop(key, None)
-        if cell.metadata.get("tags") == []:
-            del cell.metadata["tags"]
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        elif "attachments" in cell and not cell.attachments:
-            del cell["attachments"]
-    return nb
 
 
 def process(path: Path, check: bool) -> bool:
