@@ -39,7 +39,9 @@ from urllib.parse import quote
 from netpolkit.cluster import Cluster
 from netpolkit.errors import PolicyError, Where
 from netpolkit.io.decode import decode
+from netpolkit.io.snapshot import remember_read
 from netpolkit.model.document import Document
+from netpolkit.runtime import progress as progress_bar
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -514,6 +516,51 @@ class _Fetched:
     objects: list[dict[str, Any]] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)  # per object: which list, which item (Where.document)
     warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # why -> the optional resources not listed
+
+    def skip(self, why: str, resource: str) -> None:
+        """Note an optional resource that is not listed, and why."""
+        log.debug("%s %s; skipped", resource, why)
+        self.skipped.setdefault(why, []).append(resource)
+
+    def report(self, say: Progress) -> None:
+        """Say which optional resources were not listed (one line per reason), through ``say`` and the log."""
+        for why, resources in self.skipped.items():
+            message = f"skipped, {why}: {', '.join(resources)}"
+            log.info("%s", message)
+            say(message)
+
+
+class _ListProgress:
+    """A progress bar over the objects of one long list (:func:`netpolkit.runtime.progress` decides whether it
+    shows: long lists, someone watching, not in CI). Its total comes from the first page's
+    ``metadata.remainingItemCount``; a list that fits in one page, or whose server does not count, shows none."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.bar: Any = None
+        self.started = False
+
+    def advance(self, page: Any, new: int, done: int) -> None:
+        """Count ``new`` objects (``done`` so far); ``page`` is the decoded page they came in."""
+        if not self.started:
+            self.started = True
+            meta = page.get("metadata") if isinstance(page, dict) else None
+            remaining = meta.get("remainingItemCount") if isinstance(meta, dict) else None
+            if isinstance(remaining, int) and not isinstance(remaining, bool) and remaining > 0:
+                total = done + remaining
+                shown = progress_bar(range(total), total=total, desc=f"netpolkit: loading {self.what}")
+                self.bar = shown if hasattr(shown, "update") else None
+            if self.bar is not None:
+                self.bar.update(done)
+            return
+        if self.bar is not None:
+            self.bar.update(new)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class _Session:
@@ -651,6 +698,14 @@ class _Session:
 
     def _list_once(self, spec: _Kind, namespace: str | None, what: str, list_deadline: float):
         """The items, or None when the continue token expired (410) and the list must start again."""
+        bar = _ListProgress(what)
+        try:
+            return self._pages(spec, namespace, what, list_deadline, bar)
+        finally:
+            bar.close()
+
+    def _pages(self, spec: _Kind, namespace: str | None, what: str, list_deadline: float, bar: _ListProgress):
+        """:meth:`_list_once`, page by page, each page counted on ``bar``."""
         lim = self.limits
         path = spec.path(namespace)
         items: list[dict[str, Any]] = []
@@ -701,6 +756,7 @@ class _Session:
                     )
                 names.add(name)
             items.extend(found)
+            bar.advance(document, len(found), len(items))
             if len(items) > lim.max_items:
                 raise LiveClusterError(
                     f"listing {what} failed: more than max_items={lim.max_items} objects; raise it if the cluster "
@@ -966,7 +1022,11 @@ def _fetch(
         say(f"{spec.resource} in {scope}: {len(found)}")
 
     optional = [spec for spec in _OPTIONAL if spec.family in families]
+    for spec in _OPTIONAL:
+        if spec.family not in families:
+            out.skip(f"not asked for ({_FAMILIES[spec.family]}=False)", spec.resource)
     if not optional:
+        out.report(say)
         return out
     served = session.groups()
     calico_crds_only = (
@@ -987,18 +1047,18 @@ def _fetch(
     for spec in optional:
         gv = (spec.group, spec.version)
         if served is not None and spec.version not in served.get(spec.group, set()):
-            log.debug("%s not served (no %s/%s in API discovery); skipped", spec.resource, *gv)
+            out.skip(f"not served (no {spec.group}/{spec.version} in API discovery)", spec.resource)
             continue
         if gv not in plurals:
             plurals[gv] = session.resources(*gv) if served is not None else None
         if plurals[gv] is not None and spec.plural not in plurals[gv]:  # type: ignore[operator]
-            log.debug("%s not served by %s/%s; skipped", spec.resource, *gv)
+            out.skip(f"not served by {spec.group}/{spec.version}", spec.resource)
             continue
         try:
             found = listed(spec)
         except LiveClusterError as exc:
             if exc.status == 404:
-                log.debug("%s not served (HTTP 404); skipped", spec.resource)
+                out.skip("not served (HTTP 404)", spec.resource)
                 continue
             if exc.status != 403:
                 raise
@@ -1020,6 +1080,7 @@ def _fetch(
             found = own
         keep(found)
         say(f"{spec.resource}{' in ' + scope if spec.namespaced else ''}: {len(found)}")
+    out.report(say)
     return out
 
 
@@ -1158,7 +1219,11 @@ def load_live(
     applies to connection failures; the clients made here retry ``retries`` times, GET only, no redirects).
     ``externals``, ``replicas`` and ``unsupported`` are passed to :meth:`Cluster.from_documents`; objects are
     sourced ``live:<context or API server host>``. What could not be read (an optional policy API the account may
-    not list) is kept in ``Cluster.warnings``, with the warnings of ``unsupported="ignore"``.
+    not list) is kept in ``Cluster.warnings``, with the warnings of ``unsupported="ignore"``; the optional APIs
+    the cluster does not serve are skipped, and ``progress`` says which (:func:`discover_policy_apis` lists what
+    is served). A list long enough (:data:`netpolkit.runtime.PROGRESS_MIN_ITEMS` objects) shows a progress bar
+    when someone watches (:func:`netpolkit.runtime.progress`). The cluster remembers the objects read, so
+    :func:`netpolkit.io.snapshot.snapshot` can write them as an export that ``netpolkit.load`` reads back.
 
     Raises :class:`LiveClusterError` when the cluster cannot be read, :class:`~netpolkit.PolicyError` when an
     object is malformed or is a policy kind netpolkit does not evaluate (unless ``unsupported="ignore"``),
@@ -1205,4 +1270,5 @@ def load_live(
     if fetched.warnings:
         # Cluster.from_documents takes no warnings of its own: add them to the ones it kept
         cluster.warnings = tuple(dict.fromkeys((*fetched.warnings, *cluster.warnings)))
+    remember_read(cluster, fetched.objects)  # for netpolkit.io.snapshot.snapshot(cluster, path)
     return cluster
