@@ -9,10 +9,13 @@
 from __future__ import annotations
 
 from netpolkit.analysis import blast_radius, exposure, lint
+from netpolkit.analysis.flows import compare_flows
 from netpolkit.cluster import Cluster
 from netpolkit.engine import Explanation, Profile, get_profile
 from netpolkit.errors import PolicyError, UnknownEndpointError
 from netpolkit.io import load
+from netpolkit.io.flows import read_flows
+from netpolkit.io.snapshot import snapshot
 from netpolkit.matrix import Diff, Reachability, reachability, staged_diff
 from netpolkit.model.ports import PortQuery
 
@@ -26,11 +29,14 @@ __all__ = [
     "Reachability",
     "UnknownEndpointError",
     "blast_radius",
+    "compare_flows",
     "explain",
     "exposure",
     "lint",
     "load",
     "reachability",
+    "read_flows",
+    "snapshot",
     "staged_diff",
 ]
 

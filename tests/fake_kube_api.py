@@ -10,10 +10,12 @@ Serves GET for the list paths of Namespaces, Pods, Services, ``networking.k8s.io
 and the ``cilium.io/v2`` policies (with ``cilium``), cluster-wide and per namespace where the resource is
 namespaced; and API discovery (``/apis``: an APIGroupList, ``/apis/<group>/<version>``: an APIResourceList) for
 what it serves, unless ``discovery=False``. ``calico_crds`` lists Calico's ``crd.projectcalico.org/v1`` group in
-discovery (its lists are not served). Answers are ``...List`` objects like the real API server's: built-in list
-items carry no ``apiVersion``/``kind`` (custom objects do), ``limit`` and ``continue`` page the items, unknown
-paths get a 404 ``Status`` (``typed_items=False``: custom-object items come without ``apiVersion``/``kind``
-too).
+discovery (its lists are not served); ``extra_groups`` lists more group versions there (served with no
+resources), e.g. a policy API version netpolkit does not read. Answers are ``...List`` objects like the real API
+server's: built-in list items carry no ``apiVersion``/``kind`` (custom objects do), ``limit`` and ``continue``
+page the items, unknown paths get a 404 ``Status`` (``typed_items=False``: custom-object items come without
+``apiVersion``/``kind`` too). Every request is answered only for GET; any other method gets a 405 and is
+recorded like the rest, so a test can prove a client never sent one.
 
 Misbehaving on purpose: ``fail(path, status)`` makes a path answer with an error Status; ``on(path, hook)`` lets a
 test answer a path itself: the hook gets a :class:`Request` (with ``normal()``, the answer the server would have
@@ -188,6 +190,7 @@ class FakeKubeAPI:
     cilium: bool = False
     policy_api: bool = False
     calico_crds: bool = False
+    extra_groups: Mapping[str, Iterable[str]] = field(default_factory=dict)  # more group -> versions in /apis
     discovery: bool = True
     typed_items: bool = True  # custom-object list items carry apiVersion/kind (False: none do, like built-ins)
     token: str | None = None
@@ -387,6 +390,8 @@ class FakeKubeAPI:
                     groups[group].append(version)
         if self.calico_crds:
             groups["crd.projectcalico.org"] = ["v1"]
+        for group, versions in self.extra_groups.items():
+            groups.setdefault(group, []).extend(v for v in versions if v not in groups.get(group, []))
         return {
             "kind": "APIGroupList",
             "apiVersion": "v1",
