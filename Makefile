@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
-EXTRAS := dev,notebooks,live,widgets,dask
+EXTRAS := dev,notebooks,live,widgets,dask,ui
 
 # Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=
@@ -21,13 +21,17 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 # pytest-xdist workers (CI machines have 2 cores).
 PYTEST_WORKERS ?= 2
+# Extra arguments for the browser tests (tests/ui), e.g. make test UI_PYTEST_ARGS="-x"
+UI_PYTEST_ARGS ?=
 START_NOTEBOOK := notebooks/00-start-here.ipynb
 
-.PHONY: help lab test lint format strip binder-check bench exercises picture clean distclean check-python install
+.PHONY: help lab test test-ui ui-deps lint format strip binder-check bench exercises picture clean distclean check-python install
 
 help:
 	@echo "make lab           start JupyterLab on $(START_NOTEBOOK) (creates .venv on first use)"
-	@echo "make test          ruff, ruff format --check, lint-imports, pytest (creates .venv on first use)"
+	@echo "make test          ruff, ruff format --check, lint-imports, pytest, then the browser tests (creates .venv on first use)"
+	@echo "make test-ui       only the browser tests (tests/ui: JupyterLab driven in headless Chromium)"
+	@echo "make ui-deps       make sure Chromium is there for the browser tests (apt-get install as root on Debian/Ubuntu)"
 	@echo "make lint          ruff check, ruff format --check, lint-imports"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make strip         strip outputs and volatile metadata from notebooks/ and labs/"
@@ -77,8 +81,40 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 # pytest exits 5 when it collects no test; make stops on any non-zero status, so that fails too.
-test: lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+# The browser tests run afterwards in one serial process: they share one JupyterLab and one Chromium (session
+# fixtures), their screenshot list is printed by tests/ui/conftest.py in that process, and on two cores their
+# kernel, server and browser would otherwise compete with both xdist workers and make every wait in them slow.
+test: lint ui-deps
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --ignore=tests/ui $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:xdist tests/ui $(UI_PYTEST_ARGS)
+
+test-ui: $(STAMP) ui-deps
+	$(BIN)/pytest -p no:xdist tests/ui $(UI_PYTEST_ARGS)
+
+# Chromium for tests/ui (the Python side, playwright, comes with the `ui` extra; no `playwright install`).
+# Present (NETPOLKIT_CHROMIUM or on PATH): nothing to do. Missing, as root on Debian/Ubuntu (CI): apt-get installs
+# it. Missing otherwise: say how to get it and fail. The browser tests are never skipped.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
+ui-deps:
+	@if [ -n "$${NETPOLKIT_CHROMIUM:-}" ]; then \
+	  [ -x "$$NETPOLKIT_CHROMIUM" ] && exit 0; \
+	  echo "error: NETPOLKIT_CHROMIUM=$$NETPOLKIT_CHROMIUM is not an executable file." >&2; exit 1; \
+	fi; \
+	for name in $(CHROMIUM_NAMES); do command -v $$name >/dev/null 2>&1 && exit 0; done; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	   && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release 2>/dev/null; then \
+	  echo "ui-deps: Chromium is missing: apt-get install chromium (for the browser tests in tests/ui)"; \
+	  apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+	    || DEBIAN_FRONTEND=noninteractive apt-get install -y chromium-browser; \
+	  for name in $(CHROMIUM_NAMES); do command -v $$name >/dev/null 2>&1 && exit 0; done; \
+	  echo "error: apt-get ran but no Chromium is on PATH (looked for: $(CHROMIUM_NAMES))." >&2; exit 1; \
+	fi; \
+	echo "error: the browser tests (tests/ui) need Chromium, and none is on PATH (looked for: $(CHROMIUM_NAMES))." >&2; \
+	echo "  Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y chromium   (make ui-deps does this as root)" >&2; \
+	echo "  macOS:         brew install --cask chromium" >&2; \
+	echo "  any system:    export NETPOLKIT_CHROMIUM=/path/to/chromium-or-chrome (no 'playwright install' needed)" >&2; \
+	exit 1
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -99,6 +135,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_reachability.py
 	$(PY) benchmarks/bench_calico.py
 	$(PY) benchmarks/bench_dialects.py
+	$(PY) benchmarks/bench_load.py
 
 # Builds what mybinder.org builds, as far as pip can: a FRESH virtualenv from binder/requirements.txt
 # only (not pyproject.toml, not .venv), then binder/postBuild, then runs the start notebook in it.
