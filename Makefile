@@ -135,6 +135,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_reachability.py
 	$(PY) benchmarks/bench_calico.py
 	$(PY) benchmarks/bench_dialects.py
+	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_whatif.py
 	$(PY) benchmarks/bench_load.py
 
 # Builds what mybinder.org builds, as far as pip can: a FRESH virtualenv from binder/requirements.txt

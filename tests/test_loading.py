@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import textwrap
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 from conformance import namespace_manifest, pod_manifest, policy_objects
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import netpolkit as npk
 from netpolkit import PortQuery
@@ -377,3 +380,181 @@ def test_service_target_rejects_unknown_services_and_ports():
         cluster.service_target("shop/postgres", 80)
     with pytest.raises(KeyError):
         cluster.service_target("shop/bad", 80)
+
+
+# --------------------------------------------------------------------------- the fast paths agree with the full ones
+#
+# YAML is read by a fast composer straight from libyaml's events; anything it does not take on (a tag, a merge
+# key, a complex key) or would refuse (a duplicate key, a limit) is read again by the full composer, which decides
+# and explains. Whatever the text, the result (documents or PolicyError) must be the full composer's.
+
+YAML_FEATURES = {
+    "scalars as YAML 1.1 resolves them": "a: yes\nb: No\nc: ~\nd: null\ne: 0x1F\nf: 0o17\ng: 017\nh: 1_000\n"
+    "i: 1e3\nj: .inf\nk: -.Inf\nl: .nan\nm: 2024-01-01\nn: 2024-01-01T10:00:00Z\no: '80'\np: \"true\"\nq: 1:30\n",
+    "block and folded scalars": "a: |\n  line one\n  line two\nb: >\n  folded\n  text\nc: |-\n  kept\n",
+    "flow collections": "a: {b: [1, 2, {c: d}], e: []}\nf: [{}, [], '']\n",
+    "several documents, empty ones too": "---\na: 1\n---\n---\n- b\n- 2\n...\n---\nplain\n",
+    "anchors and aliases": "base: &b {app: web, tier: [x, y]}\none: *b\ntwo: *b\nscalar: &s 80\nport: *s\n",
+    "an alias as a key": "k: &k name\nm: {*k : v}\n",
+    "merge keys": "base: &b {app: web}\nx:\n  <<: *b\n  tier: t\ny: {<<: [*b, {z: 1}], app: db}\n",
+    "explicit tags": "a: !!str 80\nb: !!int '7'\nc: !!float 1\nd: !!binary aGk=\ne: !!set {x, y}\n",
+    "the value key": "=: v\n",
+    "complex keys": "? [a, b]\n: c\n",
+    "unicode and escapes": "a: \"caf\\u00e9 \\t tab\"\nb: 'it''s'\nc: ünïcödé\n",
+    "a List export": "apiVersion: v1\nkind: List\nitems:\n- {kind: Namespace, apiVersion: v1, metadata: {name: a}}\n"
+    "- kind: Namespace\n  apiVersion: v1\n  metadata: {name: b}\n",
+    "a duplicate key": "a: 1\nb: 2\na: 3\n",
+    "a duplicate quoted key": "a: 1\n'a': 2\n",
+    "keys equal as values": "1: a\n1.0: b\n",
+    "a duplicate anchor": "a: &x 1\nb: &x 2\n",
+    "an undefined alias": "a: *nowhere\n",
+    "a recursive alias": "a: &x [1, *x]\n",
+    "an alias bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6)),
+    "too deep": "a: " + "[" * 250 + "]" * 250 + "\n",
+    "an integer too long": "a: " + "9" * 5_000 + "\n",
+    "a syntax error": "a: 1\n b: 2\n",
+    "a tab": "a:\n\tb: 1\n",
+}
+
+
+def _full_or_error(text: str) -> Any:
+    from netpolkit.io.decode import _full_yaml
+
+    try:
+        return _full_yaml(text, "x.yaml")
+    except npk.PolicyError as exc:
+        return str(exc)
+
+
+def _decoded_or_error(text: str) -> Any:
+    from netpolkit.io.decode import decode
+
+    try:
+        return decode(text, "x.yaml")
+    except npk.PolicyError as exc:
+        return str(exc)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, with the same types (True is not 1 here), NaN equal to NaN, and shared objects shared alike."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+@pytest.mark.parametrize("text", YAML_FEATURES.values(), ids=YAML_FEATURES.keys())
+def test_yaml_fast_composer_gives_what_the_full_one_gives(text: str):
+    assert _same(_decoded_or_error(text), _full_or_error(text))
+
+
+def test_yaml_aliases_are_the_same_object_as_their_anchor_as_in_the_full_composer():
+    from netpolkit.io.decode import _fast_yaml
+
+    (doc,) = _fast_yaml(YAML_FEATURES["anchors and aliases"])
+    assert doc["one"] is doc["base"] and doc["two"] is doc["base"]
+
+
+def test_a_kubectl_export_in_yaml_takes_the_fast_path():
+    from netpolkit.io.decode import _fast_yaml
+    from netpolkit.synth import synthetic_cluster_objects
+
+    objects, _ = synthetic_cluster_objects(60, 12, n_namespaces=3)
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    text = yaml.dump({"apiVersion": "v1", "kind": "List", "items": objects}, Dumper=NoAliases, sort_keys=False)
+    assert _fast_yaml(text) == _full_or_error(text)
+
+
+@pytest.mark.parametrize("name", ["a merge key", "an explicit tag", "a duplicate key", "too deep", "an alias bomb"])
+def test_yaml_fast_composer_leaves_what_it_does_not_take_on_to_the_full_one(name: str):
+    from netpolkit.io.decode import _fast_yaml, _UnusualError
+
+    text = {
+        "a merge key": YAML_FEATURES["merge keys"],
+        "an explicit tag": YAML_FEATURES["explicit tags"],
+        "a duplicate key": YAML_FEATURES["a duplicate key"],
+        "too deep": YAML_FEATURES["too deep"],
+        "an alias bomb": YAML_FEATURES["an alias bomb"],
+    }[name]
+    with pytest.raises(_UnusualError):
+        _fast_yaml(text)
+
+
+_KEYS = st.sampled_from(["a", "b", "app", "1", "yes", "~", "<<", "=", "2024-01-01", "0x10", "x: y", "- z", ""])
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    _KEYS,
+    st.text(max_size=12),
+)
+_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_DATA, flow=st.sampled_from([None, True, False]), share=st.booleans())
+def test_yaml_fast_composer_agrees_on_generated_documents(data: Any, flow: bool | None, share: bool):
+    document = {"first": data, "second": data if share else copy.deepcopy(data)}  # shared: anchors and aliases
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
+    assert _same(_decoded_or_error(text), _full_or_error(text))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="ab:-[]{}'\" \n\t#&*!|>,?", max_size=40))
+def test_yaml_fast_composer_agrees_on_arbitrary_text(text: str):
+    assert _same(_decoded_or_error(text), _full_or_error(text))
+
+
+# --------------------------------------------------------------------------- what the loader remembers between objects
+
+
+def test_an_invalid_label_is_refused_after_many_valid_ones_were_remembered(monkeypatch: pytest.MonkeyPatch):
+    from netpolkit.model import labels
+
+    monkeypatch.setattr(labels, "_MAX_REMEMBERED", 3)
+    for value in ("a", "b", "c", "d", "e"):  # past the bound: forgotten and remembered again
+        assert labels.check_label_value(value) is None
+        assert labels.check_label_key(f"k-{value}") is None
+    assert len(labels._VALID_VALUES) <= 3 and len(labels._VALID_KEYS) <= 3
+    assert labels.check_label_value("-bad") is not None
+    assert labels.check_label_key("Bad/Prefix") is not None
+    assert labels.check_label_value("-bad") is not None  # refusals are not remembered as valid
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(*[st.integers(0, 300)] * 4).map(lambda o: ".".join(map(str, o))),
+        st.tuples(*[st.integers(0, 300)] * 4).map(lambda o: ".".join(f"{x:03d}" for x in o)),
+        st.text(alphabet="0123456789.:abcdef%٣", max_size=20),
+    )
+)
+def test_pod_ip_fast_path_agrees_with_ipaddress(text: str):
+    from netpolkit.model.k8s import ip_problem, parse_address
+
+    try:
+        expected = ipaddress.ip_address(text)
+    except ValueError:
+        expected = None
+    if expected is None:
+        assert ip_problem(text) is not None
+        with pytest.raises(ValueError):
+            parse_address(text)
+    else:
+        assert (ip_problem(text) is None) == ("%" not in text)
+        assert parse_address(text) == expected and type(parse_address(text)) is type(expected)

@@ -13,6 +13,12 @@ YAML is composed by an iterative composer of netpolkit's own over libyaml's even
 ``CParser``), or over PyYAML's pure-Python parser when libyaml is missing; JSON by the C ``json`` decoder with an
 ``object_pairs_hook``. Finding the line of a JSON problem takes a second, slower pass over the one object it is in,
 made only when there is an error.
+
+Fast where it matters: with libyaml, a fast composer first builds the documents straight from the events (no
+nodes, each distinct plain scalar resolved once) for what manifests and exports are made of; at anything else (an
+explicit tag, a merge key, a complex key) or anything that is wrong, the text is read again by the full composer,
+which decides and explains, so the two cannot disagree. A JSON value is walked for its depth only when it holds
+more brackets than the depth limit. Syntax errors are worded by :mod:`netpolkit.io.yaml_syntax`.
 """
 
 from __future__ import annotations
@@ -27,16 +33,20 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import (
     AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
+    StreamEndEvent,
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from netpolkit.errors import PolicyError, Where, elide, excerpt
+from netpolkit.io.yaml_syntax import describe_syntax_error
 from netpolkit.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECT_CHARS
 
 __all__ = ["LIBYAML", "decode", "read_file", "read_stream"]
@@ -178,6 +188,18 @@ def _path(parts: list[str | int]) -> str | None:
 
 
 def _decode_yaml(text: str, name: str) -> list[Any]:
+    if _CParser is not None:
+        try:
+            return _fast_yaml(text)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception:  # anything unusual or wrong: the full composer reads it, or says why not
+            pass
+    return _full_yaml(text, name)
+
+
+def _full_yaml(text: str, name: str) -> list[Any]:
+    """Every YAML feature, every limit, every error with its line: netpolkit's composer over libyaml's events."""
     loader = None
     try:
         loader = (_CLoader if _CParser is not None else _PyLoader)(text)
@@ -186,6 +208,9 @@ def _decode_yaml(text: str, name: str) -> list[Any]:
         while loader.check_data():
             documents.append(loader.get_data())
         return documents
+    except (yaml.scanner.ScannerError, yaml.parser.ParserError) as exc:  # the syntax: said in plain words
+        line, column, words = describe_syntax_error(exc, text)
+        raise PolicyError(f"{_at(line, column)}: invalid YAML: {elide(words, 500)}", where=Where(name)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"{_at(mark.line + 1, mark.column + 1)}: " if mark is not None else ""
@@ -198,6 +223,187 @@ def _decode_yaml(text: str, name: str) -> list[Any]:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+class _UnusualError(Exception):
+    """What the fast composer leaves to the full one: an anchor, alias, tag, merge key, complex key, or a problem."""
+
+
+_NO_KEY = object()
+_PLAIN_CACHE_MAX = 100_000
+
+
+def _fast_yaml(text: str) -> list[Any]:
+    """The documents of ``text`` built straight from libyaml's events, for the YAML that manifests and exports are
+    made of: mappings, sequences, plain and quoted scalars, anchors and aliases.
+
+    Raises :class:`_UnusualError` (or the parser's own error) at anything else (an explicit tag, a merge key, a key
+    that is not a scalar) and at anything the full composer would refuse (a duplicate key or anchor, an undefined or
+    recursive alias, aliases expanding past ``MAX_ALIAS_NODES``, nesting deeper than ``MAX_DEPTH``, an object over
+    ``MAX_OBJECT_CHARS``, a scalar the constructor refuses): the caller then reads the text again with
+    :func:`_full_yaml`, which decides and explains. So both always agree, and the fast path needs no error messages
+    of its own. Plain scalars are resolved (null, bool, int, float; timestamps kept as text) once per distinct text.
+    """
+    parser = _CParser(text)
+    get_event = parser.get_event
+    plain: dict[str, Any] = {}  # plain scalar text -> its value
+    documents: list[Any] = []
+    # Open collections: (the dict or list, is it a dict, start index, anchor). Pending keys of the open dicts: ``keys``.
+    stack: list[tuple[Any, bool, int, str | None]] = []
+    keys: list[Any] = []
+    anchors: dict[str, list[Any]] = {}  # anchor -> [value, start, end, expanded size or None]; None while open
+    aliased = 0  # nodes that aliases add in this file, as the full composer counts them
+    root: Any = None
+    root_start = root_end = 0
+    items: list[Any] | None = None  # the root mapping's ``items`` sequence
+    spans: list[int] = []  # the length in characters of each element of ``items``
+    try:
+        while True:
+            event = get_event()
+            cls = type(event)
+            if cls is ScalarEvent:
+                if event.tag is not None:
+                    raise _UnusualError
+                if event.implicit[0]:
+                    text_value = event.value
+                    value = plain.get(text_value, _NO_KEY)
+                    if value is _NO_KEY:
+                        value = _plain_scalar(text_value)
+                        if len(plain) >= _PLAIN_CACHE_MAX:
+                            plain.clear()
+                        plain[text_value] = value
+                else:
+                    value = event.value
+                start, end = event.start_mark.index, event.end_mark.index
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise _UnusualError
+                    anchors[event.anchor] = [value, start, end, 1]
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                anchor = event.anchor
+                if event.tag is not None or len(stack) >= MAX_DEPTH or (anchor is not None and anchor in anchors):
+                    raise _UnusualError
+                is_map = cls is MappingStartEvent
+                value = {} if is_map else []
+                start = event.start_mark.index
+                if anchor is not None:
+                    anchors[anchor] = [value, start, start, None]
+                if not stack:
+                    root, root_start = value, start
+                else:
+                    parent, parent_is_map, _, _ = stack[-1]
+                    if parent_is_map:
+                        key = keys[-1]
+                        if key is _NO_KEY:  # a collection as a key
+                            raise _UnusualError
+                        parent[key] = value
+                        keys[-1] = _NO_KEY
+                        if len(stack) == 1 and key == "items" and not is_map:
+                            items = value
+                    else:
+                        parent.append(value)
+                stack.append((value, is_map, start, anchor))
+                if is_map:
+                    keys.append(_NO_KEY)
+                continue
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                value, is_map, start, anchor = stack.pop()
+                if is_map and keys.pop() is not _NO_KEY:  # pragma: no cover - the parser pairs keys and values
+                    raise _UnusualError
+                end = event.end_mark.index
+                if anchor is not None:
+                    anchors[anchor][2] = end
+                    anchors[anchor][3] = _expanded_size(value, MAX_ALIAS_NODES - aliased)
+                if not stack:
+                    root_end = end
+                elif stack[-1][0] is items:
+                    spans.append(end - start)
+                continue
+            elif cls is AliasEvent:
+                target = anchors.get(event.anchor)
+                if target is None or target[3] is None:  # undefined, or inside the node it names
+                    raise _UnusualError
+                value, start, end, size = target
+                aliased += size
+                if aliased > MAX_ALIAS_NODES:
+                    raise _UnusualError
+            elif cls is DocumentStartEvent:
+                root, items, spans, anchors = None, None, [], {}
+                continue
+            elif cls is DocumentEndEvent:
+                _check_fast_document(root, items, spans, root_end - root_start)
+                documents.append(root)
+                continue
+            elif cls is StreamEndEvent:
+                return documents
+            else:  # the stream's start
+                continue
+            # a scalar or an alias: the root, a list element, a key, or a value
+            if not stack:
+                root, root_start, root_end = value, start, end
+                continue
+            parent, parent_is_map, _, _ = stack[-1]
+            if not parent_is_map:
+                parent.append(value)
+                if parent is items:
+                    spans.append(end - start)
+            elif keys[-1] is _NO_KEY:
+                if value in parent:  # a duplicate key (or an unhashable one: a TypeError)
+                    raise _UnusualError
+                keys[-1] = value
+            else:
+                parent[keys[-1]] = value
+                keys[-1] = _NO_KEY
+    finally:
+        parser.dispose()
+
+
+def _expanded_size(value: Any, budget: int) -> int:
+    """Nodes in a composed value, aliases expanded (a mapping counts itself, its keys and its values' nodes), as the
+    full composer counts them; _UnusualError past ``budget``, so an alias bomb is never walked to its end."""
+    size = 0
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        size += 1
+        if type(node) is dict:
+            size += len(node)
+            for child in node.values():
+                if type(child) is dict or type(child) is list:
+                    push(child)
+                else:
+                    size += 1
+        elif type(node) is list:
+            for child in node:
+                if type(child) is dict or type(child) is list:
+                    push(child)
+                else:
+                    size += 1
+        if size > budget:
+            raise _UnusualError
+    return size
+
+
+def _plain_scalar(text: str) -> Any:
+    """The value of a plain (unquoted, untagged) scalar, resolved and constructed as the full composer does."""
+    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
+    if tag in _STR_LIKE:  # a string; a timestamp is kept as the text it is written as
+        return text
+    if tag not in _SCALAR_TAGS:  # the merge key "<<" and the value key "="
+        raise _UnusualError
+    # The constructor's own function for the tag, called directly: construct_object would remember every node.
+    return _SCALARS.yaml_constructors[tag](_SCALARS, ScalarNode(tag, text))
+
+
+def _check_fast_document(root: Any, items: list[Any] | None, spans: list[int], root_chars: int) -> None:
+    """Leave an object over ``MAX_OBJECT_CHARS`` to the full composer (measured as it measures them)."""
+    kind = root.get("kind") if type(root) is dict else None
+    if items is not None and type(kind) is str and kind.endswith("List"):
+        if any(chars > MAX_OBJECT_CHARS for chars in spans):
+            raise _UnusualError
+    elif root_chars > MAX_OBJECT_CHARS:
+        raise _UnusualError
 
 
 class _Open:
@@ -473,6 +679,14 @@ class _Constructor(SafeConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_bounded_int)
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
+# What the fast composer resolves plain scalars with: the full composer's resolver and constructor.
+_RESOLVER = Resolver()
+_SCALARS = _Constructor()
+_STR_LIKE = frozenset({_STR, "tag:yaml.org,2002:timestamp"})
+_SCALAR_TAGS = frozenset(
+    {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+)
+
 
 class _PyLoader(
     yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Composer, _Constructor, Resolver
@@ -617,7 +831,11 @@ def _value_at(text: str, name: str, start: int, path: list[str | int], item: int
         _json_syntax(text, name, exc.pos, exc.msg)
     except (_DuplicateKeyError, RecursionError, ValueError) as exc:
         _locate(text, name, start, path, item, fallback=exc)
-    if _depth(value) + base > MAX_DEPTH:
+    # A value cannot nest deeper than the brackets it contains: count them (C speed) before walking it.
+    if (
+        text.count("{", start, end) + text.count("[", start, end) + base > MAX_DEPTH
+        and _depth(value) + base > MAX_DEPTH
+    ):
         _locate(text, name, start, path, item, fallback=None)
     return value, end
 

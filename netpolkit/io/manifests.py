@@ -140,12 +140,18 @@ def load(
     """
     if not paths:
         raise ValueError("load() needs at least one file or folder")
-    docs: Iterable[Document] = read_documents(*paths)
-    return Cluster.from_documents(
-        docs,
-        externals,
-        replicas=replicas,
-        default_namespace=default_namespace,
-        replace=replace,
-        unsupported=unsupported,
-    )
+    # One pause of the cyclic collector for the whole load, and the decoded documents dropped before it ends: the
+    # first collection after a pause walks every object made during it, and the documents are millions of objects
+    # for a large export (between separate pauses it would walk them again for every generation they pass through).
+    with quiet_gc():
+        docs: Iterable[Document] = read_documents(*paths)
+        cluster = Cluster.from_documents(
+            docs,
+            externals,
+            replicas=replicas,
+            default_namespace=default_namespace,
+            replace=replace,
+            unsupported=unsupported,
+        )
+        del docs
+    return cluster

@@ -256,7 +256,7 @@ def parse_object(
         namespace = meta.string("namespace", default=default_namespace) or default_namespace
     shown_name, shown_namespace = elide(name, 256), elide(namespace, 256)  # valid ones are shorter
     where = where.with_obj(f"{kind} {shown_namespace}/{shown_name}" if namespace else f"{kind} {shown_name}")
-    doc, meta = Reader(obj, "", where, unsupported), Reader(meta.data, "metadata", where, unsupported)
+    doc.where = meta.where = where  # from here on, errors name the object too
     if namespaced and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
         meta.fail(f"{excerpt(namespace)} is not a valid namespace name (lowercase DNS label)", key="namespace")
     if strict:

@@ -39,19 +39,42 @@ class Unsupported:
 class Reader:
     """Read fields of one mapping; every error carries ``where`` and the full field path."""
 
-    __slots__ = ("data", "path", "sink", "where")
+    __slots__ = ("_index", "_key", "_parent", "_path", "data", "sink", "where")
 
-    def __init__(self, data: Any, path: str, where: Where, sink: Unsupported | None = None) -> None:
+    def __init__(
+        self,
+        data: Any,
+        path: str | None,
+        where: Where,
+        sink: Unsupported | None = None,
+        parent: Reader | None = None,
+        key: str | None = None,
+        index: int | None = None,
+    ) -> None:
+        """``path`` is the field path of ``data``; or None, with the ``parent`` Reader, the ``key`` of ``data`` in it
+        and its ``index`` when that field is a list: then the path is only spelled out when an error needs it
+        (most fields are read without one)."""
         self.data = data
-        self.path = path
+        self._path = path
         self.where = where
         self.sink = sink
-        if not isinstance(data, Mapping):
+        self._parent, self._key, self._index = parent, key, index
+        if type(data) is not dict and not isinstance(data, Mapping):  # the common case without the ABC check
             self.fail(f"expected a mapping, got {describe(data)}")
+
+    @property
+    def path(self) -> str:
+        """The field path of this mapping in its document (``spec.ingress[0].from[1]``)."""
+        if self._path is None:
+            assert self._parent is not None and self._key is not None
+            path = self._parent.sub(self._key)
+            self._path = path if self._index is None else f"{path}[{self._index}]"
+            self._parent = None  # no longer needed: let it go
+        return self._path
 
     def sub(self, key: str | int) -> str:
         """The field path of ``key`` below this mapping (or list index); a long key is elided."""
-        if isinstance(key, int):
+        if type(key) is int:
             return f"{self.path}[{key}]"
         if len(key) > _MAX_KEY:
             key = excerpt(key)
@@ -108,6 +131,8 @@ class Reader:
             if required:
                 self.fail("required field is missing", key=key)
             return default
+        if type(value) is kind:  # the common case, and never bool for int (bool is its own type)
+            return value
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.fail(f"expected {_TYPE_NAMES.get(kind, kind.__name__)}, got {describe(value)}", key=key)
         return value
@@ -123,7 +148,7 @@ class Reader:
             if required:
                 self.fail("required field is missing", key=key)
             return None
-        return Reader(value, self.sub(key), self.where, self.sink)
+        return Reader(value, None, self.where, self.sink, self, key)
 
     def list(self, key: str) -> list[Any] | None:
         """A list field (``None`` when missing or null)."""
@@ -139,17 +164,21 @@ class Reader:
         items = self.list(key)
         if items is None:
             return None
-        return [Reader(item, f"{self.sub(key)}[{i}]", self.where, self.sink) for i, item in enumerate(items)]
+        where, sink = self.where, self.sink
+        return [Reader(item, None, where, sink, self, key, i) for i, item in enumerate(items)]
 
     def string_map(self, key: str) -> dict[str, str]:
         """A mapping of strings to strings (labels, selectors); empty when missing."""
         value = self.data.get(key)
         if value is None:
             return {}
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             self.fail(f"expected a mapping, got {describe(value)}", key=key)
         out: dict[str, str] = {}
         for k, v in value.items():
+            if type(k) is str and type(v) is str:  # the common case, checked without isinstance
+                out[k] = v
+                continue
             if not isinstance(k, str):
                 self.fail(f"keys must be strings, got {describe(k)}", key=key)
             if not isinstance(v, str):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +14,17 @@ from netpolkit.model.fields import Reader, describe
 from netpolkit.model.labels import LabelSelector, parse_label_selector
 from netpolkit.model.ports import PROTOCOLS, PortQuery, check_port_name, is_decimal
 
-__all__ = ["IPBlock", "NetworkPolicy", "Peer", "PortSpec", "Rule", "cidr_problem", "ip_problem", "parse_network_policy"]
+__all__ = [
+    "IPBlock",
+    "NetworkPolicy",
+    "Peer",
+    "PortSpec",
+    "Rule",
+    "cidr_problem",
+    "ip_problem",
+    "parse_address",
+    "parse_network_policy",
+]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -197,12 +209,25 @@ def _parse_cidr(reader: Reader, key: str, text: str) -> IPNetwork:
     return ipaddress.ip_network(text, strict=False)
 
 
+# A dotted-quad IPv4 address without leading zeros: a subset of what ipaddress.ip_address accepts.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
 # The longest address text: IPv6 with an embedded IPv4 address, 45 characters; a prefix adds at most 4.
 _MAX_ADDRESS = 45
 
 
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address of an IP text (ValueError if it is none); a dotted quad without ipaddress's slower parser."""
+    if _CANONICAL_IPV4.fullmatch(text):
+        return ipaddress.IPv4Address(socket.inet_aton(text))
+    return ipaddress.ip_address(text)
+
+
 def ip_problem(text: str) -> str | None:
     """Why ``text`` is not an IP address as Kubernetes accepts one (no IPv6 zone), or None."""
+    if _CANONICAL_IPV4.fullmatch(text):  # what nearly every pod IP looks like: valid without building an address
+        return None
     if "%" in text:
         return f"{excerpt(text)} is not an IP address: an IPv6 zone ('%...') is not allowed"
     if len(text) > _MAX_ADDRESS:

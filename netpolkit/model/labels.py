@@ -16,8 +16,30 @@ _NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
+# Label keys and values repeat across every pod of a workload and every policy of a team: each distinct valid one
+# is checked once. Bounded, so a hostile file of millions of distinct labels cannot grow them without end.
+_VALID_KEYS: set[str] = set()
+_VALID_VALUES: set[str] = set()
+_MAX_REMEMBERED = 100_000
+
+
+def _remember(valid: set[str], text: str) -> None:
+    if len(valid) >= _MAX_REMEMBERED:
+        valid.clear()
+    valid.add(text)
+
+
 def check_label_key(key: str) -> str | None:
     """Why ``key`` is not a valid label key, or ``None`` when it is."""
+    if key in _VALID_KEYS:
+        return None
+    problem = _label_key_problem(key)
+    if problem is None:
+        _remember(_VALID_KEYS, key)
+    return problem
+
+
+def _label_key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if "/" in key and not prefix:
         return "label key has an empty prefix"
@@ -33,14 +55,15 @@ def check_label_key(key: str) -> str | None:
 
 def check_label_value(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or ``None`` when it is (the empty value is valid)."""
-    if value == "":
+    if value == "" or value in _VALID_VALUES:
         return None
-    if len(value) > 63 or not _NAME.match(value):
-        return (
-            f"label value {excerpt(value)} must be at most 63 characters of letters, digits, '-', '_' or '.', "
-            "starting and ending with a letter or digit"
-        )
-    return None
+    if len(value) <= 63 and _NAME.match(value):
+        _remember(_VALID_VALUES, value)
+        return None
+    return (
+        f"label value {excerpt(value)} must be at most 63 characters of letters, digits, '-', '_' or '.', "
+        "starting and ending with a letter or digit"
+    )
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from netpolkit.errors import excerpt
 from netpolkit.model.fields import Reader, describe
@@ -176,7 +177,8 @@ def parse_workload(doc: Reader, kind: str, namespace: str, name: str) -> Workloa
         if problem := ip_problem(ip):
             status.fail(problem, key="podIP")
     account = spec.string("serviceAccountName") or spec.string("serviceAccount") or "default"
-    meta = doc.child("metadata")
+    if kind != "Pod" or meta is None:  # a Pod's template is the Pod: its metadata is already at hand
+        meta = doc.child("metadata")
     assert meta is not None
     controlled = False
     for owner in meta.children("ownerReferences") or ():
@@ -196,7 +198,29 @@ def parse_workload(doc: Reader, kind: str, namespace: str, name: str) -> Workloa
     )
 
 
+# Valid container ports repeat across the replicas of every workload: one frozen object each (bounded).
+_PORTS: dict[tuple[Any, Any, Any], ContainerPort] = {}
+_MAX_PORTS = 10_000
+_STR_OR_NONE = (str, type(None))
+
+
 def _parse_container_port(port: Reader) -> ContainerPort:
+    """A container port: the fields ``containerPort``, ``protocol`` and ``name`` decide it (others are ignored)."""
+    data = port.data
+    key = (data.get("containerPort"), data.get("protocol"), data.get("name"))
+    plain = type(key[0]) is int and type(key[1]) in _STR_OR_NONE and type(key[2]) in _STR_OR_NONE
+    if not plain:  # a bool, a float, a list...: let the full checks say what is wrong
+        return _read_container_port(port)
+    known = _PORTS.get(key)
+    if known is None:
+        known = _read_container_port(port)
+        if len(_PORTS) >= _MAX_PORTS:
+            _PORTS.clear()
+        _PORTS[key] = known
+    return known
+
+
+def _read_container_port(port: Reader) -> ContainerPort:
     number = port.typed("containerPort", int, required=True)
     if not 1 <= number <= 65535:
         port.fail(f"must be 1-65535, got {excerpt(number)}", key="containerPort")
