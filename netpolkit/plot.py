@@ -16,6 +16,14 @@ blue, blocked a light grey (the eye goes to the open paths). In a diff the chang
 newly blocked vermillion, also marked with a white ``+`` / ``-`` so colour is not the only cue) and unchanged cells
 muted (pale blue, light grey).
 
+Sized for a notebook: a figure made here is at most :data:`NOTEBOOK_WIDTH_PX` (960 px, a JupyterLab output) wide at
+:data:`INLINE_DPI` (100, matplotlib's ``figure.dpi``, which the inline backend uses), so the notebook shows it
+unscaled, and no text is smaller than :data:`MIN_FONT` points (11 px there). Tick labels that would not fit their
+cells at that size are thinned (every second, third, ... label). Namespace labels never overlap: each sits over its
+bracket when it fits (turned upright above narrow columns), otherwise it is moved aside in order with a leader line
+to its bracket, and when there are more namespaces than room the widest are labelled and a note under the matrix
+lists the others. The layout is checked once the figure is laid out (one extra draw without rendering).
+
 Pod-level heatmaps are readable up to about 60 endpoints; above ``max_endpoints`` (default :data:`MAX_ENDPOINTS`,
 80) they refuse with a pointer to :class:`AggregateDisplay`. With ``max_endpoints=None`` they draw anyway, without
 pod tick labels past 80.
@@ -24,12 +32,14 @@ pod tick labels past 80.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib import transforms
+from matplotlib import patheffects, transforms
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgb
 from matplotlib.font_manager import FontProperties
@@ -44,7 +54,12 @@ __all__ = [
     "ALLOWED_COLOR",
     "BLOCKED_COLOR",
     "DIFF_COLORS",
+    "GROUP_LABEL_GID",
+    "GROUP_NOTE_GID",
+    "INLINE_DPI",
     "MAX_ENDPOINTS",
+    "MIN_FONT",
+    "NOTEBOOK_WIDTH_PX",
     "AggregateDisplay",
     "DiffDisplay",
     "ReachabilityDisplay",
@@ -67,14 +82,30 @@ DIFF_COLORS = {
 """Colour of each :data:`netpolkit.matrix.DIFF_STATES` value in a :class:`DiffDisplay`."""
 MAX_ENDPOINTS = 80
 """Above this many endpoints a pod-level heatmap refuses (see ``max_endpoints``) or drops its pod tick labels."""
+NOTEBOOK_WIDTH_PX = 960
+"""Width of a JupyterLab notebook output on a laptop screen; a wider picture is scaled down to it."""
+INLINE_DPI = 100
+"""Dots per inch of a figure shown inline (matplotlib's default ``figure.dpi``; matplotlib-inline keeps it)."""
+MIN_FONT = 8.0
+"""Smallest text, in points: 8 pt at 100 dpi is 11 px, above the 10 px a notebook reader needs."""
 
+GROUP_LABEL_GID = "netpolkit-group-label"
+"""``gid`` of the namespace label Texts (see ``Artist.set_gid``), so tests and tools can find them."""
+GROUP_NOTE_GID = "netpolkit-group-note"
+"""``gid`` of the note naming the namespaces too narrow to label."""
+
+_MAX_FONT = 10.0
+_MAX_WIDTH = 0.98 * NOTEBOOK_WIDTH_PX / INLINE_DPI  # inches: a figure made here is never scaled down inline
+_PITCH = 1.25  # a tick label needs a cell of this many times its font size
+_TEXT_HEIGHT = 1.2  # height of one line of text, in font sizes (DejaVu Sans measures 1.05-1.13)
+_GAP = 3.0  # points between two namespace labels
+_LEADER = 10.0  # points of extra distance from the bracket when a label is moved aside
 _LINE = "#333333"
 _EXTERNAL = "external"
 _EXTERNAL_TEXT = "#555555"
+_NOTE_TEXT = "#444444"
 _LEGEND_SIZE = 9
 _LEGEND_STYLE = {
-    "loc": "upper left",
-    "bbox_to_anchor": (1, 1),
     "borderaxespad": 0,
     "fontsize": _LEGEND_SIZE,
     "frameon": False,
@@ -109,20 +140,25 @@ def _text_width(text: str, size: float, weight: str = "normal") -> float:
     return text_to_path.get_text_width_height_descent(text, FontProperties(size=size, weight=weight), False)[0]
 
 
-def _tick_size(n: int) -> float:
-    return 10 if n <= 12 else 8.5 if n <= 24 else 7 if n <= 40 else 5.5
+def _widest(texts: Sequence[str], size: float, weight: str = "normal") -> float:
+    return max((_text_width(t, size, weight) for t in texts if t), default=0.0)
 
 
 def _side(n: int) -> float:
-    """Inches for the matrix itself when we create the figure."""
+    """Inches the matrix of ``n`` rows would like: 0.42 in a cell for a few endpoints, less per cell for more."""
     return max(3.2, 0.42 * n if n <= 15 else min(10.0, 6.3 + 0.14 * (n - 15)))
 
 
-def _new_axes(ax, n: int, extra_width: float = 0.0):
-    if ax is not None:
-        return ax.figure, ax
-    side = _side(n)
-    return plt.subplots(figsize=(side + 4.3 + extra_width, side + 1.9), layout="compressed")
+def _tick_layout(cell: float) -> tuple[float, int]:
+    """Font size (points) and step of the tick labels of cells ``cell`` points apart: every step-th one is shown."""
+    size = min(_MAX_FONT, math.floor(2 * cell / _PITCH) / 2)
+    if size >= MIN_FONT:
+        return size, 1
+    return MIN_FONT, math.ceil(MIN_FONT * _PITCH / max(cell, 1e-3))
+
+
+def _group_size(size: float) -> float:
+    return min(_MAX_FONT + 0.5, max(size, 9.0) + 0.5)
 
 
 def _check_size(n: int, max_endpoints: int | None) -> None:
@@ -158,64 +194,234 @@ def _cell_points(ax, n: int, reserve_w: float, reserve_h: float) -> float:
     return max(min(width, height), n) / n * 0.92
 
 
-def _group_labels(ax, groups, size: float, cell: float):
-    """Namespace brackets and labels above the columns and right of the rows; return the label Texts.
+def _drawn_cell(ax, n: int) -> float:
+    """The cell size in points as the figure is laid out now (after a draw)."""
+    box = ax.get_window_extent()
+    return min(box.width, box.height) / n * 72 / ax.figure.dpi
 
-    Top labels are horizontal; one that would overlap its left neighbour moves up a row (staggered).
+
+def _legend_width(labels: Sequence[str]) -> float:
+    """Points a one-column legend of ``labels`` takes (handle, padding and the widest text)."""
+    return _widest(labels, _LEGEND_SIZE) + (1.4 + 0.8 + 0.8) * _LEGEND_SIZE
+
+
+# ---- planning a figure ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a pod-level panel we create is laid out: sizes in inches, cell and fonts in points."""
+
+    width: float
+    height: float
+    cell: float
+    legend_below: bool
+
+
+def _plan_panel(
+    n: int,
+    names: Sequence[str],
+    groups: Sequence[tuple[str, int, int]],
+    legend: Sequence[str],
+    *,
+    max_width: float,
+    legend_below: bool | None = None,
+) -> _Plan:
+    """Size one pod-level panel so that it fits ``max_width`` inches with readable text.
+
+    The matrix takes what the decorations leave (tick labels, namespace labels, the legend to the right, or below
+    when it would squeeze the matrix), up to the size :func:`_side` would like.
     """
-    fig = ax.figure
-    up = transforms.offset_copy(
-        transforms.blended_transform_factory(ax.transData, ax.transAxes), fig=fig, y=4, units="points"
+    goal = 72 * _side(n)
+    keys = [key for key, _, _ in groups]
+    group_w = _widest(keys, _MAX_FONT + 0.5, "bold")
+
+    def layout(below: bool) -> tuple[float, float]:
+        size, cell = _MAX_FONT, goal / n
+        for _ in range(3):  # font size and cell size depend on each other; settle in a few rounds
+            tick_w = _widest(names, size) + 8 if names else 4
+            decorations = 18 + tick_w + 12 + group_w + _LEADER + 10 + (0 if below else 14 + _legend_width(legend))
+            side = max(min(goal, 72 * max_width - decorations), 72.0)
+            cell = side / n
+            size = _tick_layout(cell)[0]
+        return side, decorations
+
+    if legend_below is None:
+        side, decorations = layout(False)
+        legend_below = side / n < min(goal / n, 16.0)
+    side, decorations = layout(legend_below)
+    size = _tick_layout(side / n)[0]
+    tick_w = _widest(names, size)
+    group = _group_size(size)
+    upright = [key for key, start, stop in groups if _text_width(key, group, "bold") + _GAP > (stop - start) * side / n]
+    top = 26 + 7 + _LEADER + max(_TEXT_HEIGHT * group, _widest(upright, group, "bold"))
+    bottom = 0.72 * (tick_w + _TEXT_HEIGHT * size) + 10 + 18 + _TEXT_HEIGHT * 9 + 6
+    if legend_below:
+        bottom += 2 * _TEXT_HEIGHT * 1.5 * _LEGEND_SIZE + 12
+    return _Plan(
+        width=min(max_width, (side + decorations) / 72),
+        height=(side + top + bottom) / 72 + 0.15,
+        cell=side / n,
+        legend_below=legend_below,
     )
-    out = transforms.offset_copy(
-        transforms.blended_transform_factory(ax.transAxes, ax.transData), fig=fig, x=4, units="points"
+
+
+# ---- namespace labels -------------------------------------------------------------------------------------------
+
+
+def _isotonic(values: np.ndarray) -> np.ndarray:
+    """The non-decreasing sequence closest to ``values`` (least squares): pool adjacent violators."""
+    sums: list[float] = []
+    counts: list[int] = []
+    for value in values:
+        sums.append(float(value))
+        counts.append(1)
+        while len(sums) > 1 and sums[-2] / counts[-2] > sums[-1] / counts[-1]:
+            s, c = sums.pop(), counts.pop()
+            sums[-1] += s
+            counts[-1] += c
+    return np.repeat(np.array(sums) / np.array(counts), counts)
+
+
+def _spread(centers: np.ndarray, extents: np.ndarray, lo: float, hi: float, gap: float) -> np.ndarray:
+    """Label centres in order, each ``extents`` long and ``gap`` apart, inside [lo, hi], closest to ``centers``.
+
+    Shifting every centre by the room the labels before it need turns the spacing constraints into "non-decreasing",
+    solved exactly by isotonic regression; clipping that to the bounds keeps it optimal.
+    """
+    offsets = np.concatenate([[0.0], np.cumsum((extents[:-1] + extents[1:]) / 2 + gap)])
+    shifted = _isotonic(centers - offsets)
+    shifted = np.clip(shifted, lo + extents[0] / 2, max(lo + extents[0] / 2, hi - extents[-1] / 2 - offsets[-1]))
+    return shifted + offsets
+
+
+def _choose_labelled(spans: Sequence[float], extents: Sequence[float], length: float, gap: float) -> list[int]:
+    """Indices of the groups that get a label: all when they fit along ``length``, else the widest that fit."""
+    if sum(extents) + gap * (len(extents) - 1) <= length:
+        return list(range(len(extents)))
+    chosen, used = [], -gap
+    for i in sorted(range(len(spans)), key=lambda i: (-spans[i], i)):
+        if used + gap + extents[i] <= length:
+            chosen.append(i)
+            used += gap + extents[i]
+    return sorted(chosen)
+
+
+def _edge_transforms(ax) -> tuple[transforms.Transform, transforms.Transform]:
+    """(x data, y points above the axes' top) and (x points right of the axes' right edge, y data)."""
+    points = transforms.Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans
+    above = transforms.blended_transform_factory(
+        ax.transData, points + transforms.ScaledTranslation(0, 1, ax.transAxes)
     )
-    line = size * 1.35
-    ends: list[float] = []  # right end (points) of the last label on each row
-    texts = []
-    for key, start, stop in groups:
+    beside = transforms.blended_transform_factory(
+        points + transforms.ScaledTranslation(1, 0, ax.transAxes), ax.transData
+    )
+    return above, beside
+
+
+@dataclass
+class _GroupLabels:
+    """The namespace labels of one panel as placed: texts, leader lines, the note naming the unlabelled."""
+
+    texts: list
+    leaders: list
+    note: object | None
+    top_height: float  # points from the axes' top to the top of the highest label
+    right_width: float  # points from the axes' right edge to the end of the widest label
+
+    def remove(self) -> None:
+        for artist in (*self.texts, *self.leaders, *([self.note] if self.note is not None else [])):
+            artist.remove()
+
+
+def _group_labels(ax, groups, size: float, cell: float) -> _GroupLabels:
+    """Namespace brackets' labels above the columns and right of the rows, for cells ``cell`` points wide.
+
+    A top label is horizontal when it fits over its bracket, else upright; labels are then spread in order so that
+    none overlaps another (:func:`_spread`), with a leader line to the bracket when one had to move. When the axis
+    is too short for all of them, the widest groups are labelled and a note under the matrix names the rest.
+    """
+    above, beside = _edge_transforms(ax)
+    n = groups[-1][2]
+    height = _TEXT_HEIGHT * size
+    widths = np.array([_text_width(key, size, "bold") for key, _, _ in groups])
+    spans = np.array([(stop - start) * cell for _, start, stop in groups])
+    upright = widths + _GAP > spans
+    top_extent = np.where(upright, height, widths)
+    chosen = _choose_labelled(spans, np.maximum(top_extent, height), n * cell, _GAP)
+    texts, leaders = [], []
+    centers = np.array([(start + stop - 1) / 2 for _, start, stop in groups])[chosen]
+    top_x = right_y = centers
+    if chosen:
+        top_x = _spread(centers, top_extent[chosen] / cell, -0.5, n - 0.5, _GAP / cell)
+        right_y = _spread(centers, np.full(len(chosen), height / cell), -0.5, n - 0.5, _GAP / cell)
+    top_moved = bool(np.any(np.abs(top_x - centers) * cell > 0.5))
+    right_moved = bool(np.any(np.abs(right_y - centers) * cell > 0.5))
+    top_base, right_base = 7 + _LEADER * top_moved, 8 + _LEADER * right_moved
+    for k, i in enumerate(chosen):
+        key = groups[i][0]
         ext = key == _EXTERNAL
         style = {
             "fontsize": size,
             "fontweight": "bold",
             "fontstyle": "italic" if ext else "normal",
             "color": _EXTERNAL_TEXT if ext else "black",
-            "annotation_clip": False,
+            "clip_on": False,
+            "gid": GROUP_LABEL_GID,
         }
+        rotation = 90 if upright[i] else 0
+        texts.append(
+            ax.text(top_x[k], top_base, key, transform=above, ha="center", va="bottom", rotation=rotation, **style)
+        )
+        texts.append(ax.text(right_base, right_y[k], key, transform=beside, ha="left", va="center", **style))
+        line = {"color": _LINE, "linewidth": 0.7, "clip_on": False}
+        if abs(top_x[k] - centers[k]) * cell > 0.5:
+            leaders.append(ax.add_line(Line2D([centers[k], top_x[k]], [5.5, top_base - 1], transform=above, **line)))
+        if abs(right_y[k] - centers[k]) * cell > 0.5:
+            leaders.append(
+                ax.add_line(Line2D([5.5, right_base - 1], [centers[k], right_y[k]], transform=beside, **line))
+            )
+    tallest = max((widths[i] if upright[i] else height for i in chosen), default=0.0)
+    right_width = right_base + max((widths[i] for i in chosen), default=0.0)
+    return _GroupLabels(texts, leaders, _unlabelled_note(ax, groups, chosen, n * cell), top_base + tallest, right_width)
+
+
+def _unlabelled_note(ax, groups, chosen: Sequence[int], width: float):
+    """A line under the matrix naming the groups too narrow to label (as many names as fit), or None."""
+    missing = [key for i, (key, _, _) in enumerate(groups) if i not in set(chosen)]
+    if not missing:
+        return None
+    shown: list[str] = []
+    for k, key in enumerate(missing):
+        rest = len(missing) - k - 1
+        line = f"not labelled (too narrow): {', '.join([*shown, key])}" + (f" and {rest} more" if rest else "")
+        if shown and _text_width(line, 9) > max(width, 240):
+            break
+        shown.append(key)
+    rest = len(missing) - len(shown)
+    text = f"not labelled (too narrow): {', '.join(shown)}" + (f" and {rest} more" if rest else "")
+    return ax.annotate(
+        text,
+        (0.5, 0),
+        xycoords=ax.xaxis.label,
+        xytext=(0, -4),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=9,
+        color=_NOTE_TEXT,
+        annotation_clip=False,
+        gid=GROUP_NOTE_GID,
+    )
+
+
+def _brackets(ax, groups) -> None:
+    """A short line over each namespace's columns and beside its rows."""
+    above, beside = _edge_transforms(ax)
+    for _, start, stop in groups:
         lo, hi = start - 0.5 + 0.12, stop - 0.5 - 0.12
-        ax.add_line(Line2D([lo, hi], [1, 1], transform=up, color=_LINE, linewidth=1.2, clip_on=False))
-        ax.add_line(Line2D([1, 1], [lo, hi], transform=out, color=_LINE, linewidth=1.2, clip_on=False))
-        center = (start + stop - 1) / 2
-        width = _text_width(key, size, "bold")
-        left = (center + 0.5) * cell - width / 2
-        row = next((r for r, end in enumerate(ends) if end + 8 <= left), len(ends))
-        ends[row : row + 1] = [left + width]
-        texts.append(
-            ax.annotate(
-                key,
-                (center, 1),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, 7 + row * line),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                **style,
-            )
-        )
-        texts.append(
-            ax.annotate(
-                key,
-                (1, center),
-                xycoords=("axes fraction", "data"),
-                xytext=(8, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                **style,
-            )
-        )
-    ax.set_title(ax.get_title(), pad=7 + len(ends) * line + 5)  # keep the title above the namespace labels
-    return texts
+        ax.add_line(Line2D([lo, hi], [4, 4], transform=above, color=_LINE, linewidth=1.2, clip_on=False))
+        ax.add_line(Line2D([4, 4], [lo, hi], transform=beside, color=_LINE, linewidth=1.2, clip_on=False))
 
 
 def _banner(fig, warnings: Sequence[str]):
@@ -244,20 +450,40 @@ def _diagonal(ax, n: int) -> PatchCollection:
     return coll
 
 
-def _highlight(ax, index: pd.Index, endpoint: str | None) -> tuple:
-    if endpoint is None:
-        return ()
-    i, n = _resolve(index, endpoint), len(index)
+def _outlined(index: pd.Index, highlight) -> tuple[int | None, int | None, bool]:
+    """(source row, destination column, whether they are a pair) to outline: an endpoint is its row and column."""
+    if highlight is None:
+        return None, None, False
+    if isinstance(highlight, str):
+        i = _resolve(index, highlight)
+        return i, i, False
+    source, destination = highlight
+    return (
+        _resolve(index, source) if source else None,
+        _resolve(index, destination) if destination else None,
+        True,
+    )
+
+
+def _highlight(ax, n: int, row: int | None, column: int | None, pair: bool) -> tuple:
+    """Outline the row and the column; for a pair with both ends, also their cell (thicker, with a white halo)."""
     style = {"fill": False, "edgecolor": "black", "linewidth": 2.2, "zorder": 3, "clip_on": False}
-    row = ax.add_patch(Rectangle((-0.5, i - 0.5), n, 1, **style))
-    col = ax.add_patch(Rectangle((i - 0.5, -0.5), 1, n, **style))
-    for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
-        if len(labels) == n:
-            labels[i].set_fontweight("bold")
-    return row, col
+    out = []
+    if row is not None:
+        out.append(ax.add_patch(Rectangle((-0.5, row - 0.5), n, 1, **style)))
+    if column is not None:
+        out.append(ax.add_patch(Rectangle((column - 0.5, -0.5), 1, n, **style)))
+    if pair and len(out) == 2:
+        halo = [patheffects.withStroke(linewidth=6.0, foreground="white")]
+        cell = Rectangle((column - 0.5, row - 0.5), 1, 1, **{**style, "linewidth": 3.4, "zorder": 3.5})
+        cell.set_path_effects(halo)
+        out.append(ax.add_patch(cell))
+    return tuple(out)
 
 
 # ---- displays ---------------------------------------------------------------------------------------------------
+
+_deferred: list | None = None  # while step_figure draws two panels, their layout is checked once, together
 
 
 class _PodDisplay:
@@ -278,60 +504,140 @@ class _PodDisplay:
         self.profile = profile
         self.warnings = tuple(warnings)
 
-    def _draw(self, ax, codes, colors: Sequence[str], handles: list, title: str, highlight, max_endpoints):
+    def _draw(self, ax, codes, colors: Sequence[str], handles: list, title: str, highlight, max_endpoints, plan=None):
         ids = self.frame.index
         n = len(ids)
         _check_size(n, max_endpoints)
-        fig, ax = _new_axes(ax, n, extra_width=0.4 * (len(handles) > 3))
+        rows, columns, pair = _outlined(ids, highlight)  # a misspelt endpoint fails before anything is drawn
         info = self.endpoints.reindex(ids)
         names = [nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(ids, info["name"], strict=True)]
-        external = (info["kind"] == _EXTERNAL).to_numpy()
-        groups = _groups(info["namespace"].fillna("?").astype(str).tolist())
+        self._names = names if n <= MAX_ENDPOINTS else []
+        self._external = (info["kind"] == _EXTERNAL).to_numpy()
+        self._groups = _groups(info["namespace"].fillna("?").astype(str).tolist())
+        self._outline = (rows, columns)
+        labels = [h.get_label() for h in handles]
+        keys = [k for k, _, _ in self._groups]
+        if ax is None:
+            plan = plan or _plan_panel(n, self._names, self._groups, labels, max_width=_MAX_WIDTH)
+            fig, ax = plt.subplots(figsize=(plan.width, plan.height), layout="compressed")
+        fig = ax.figure
+        if plan is None:  # someone else's axes: estimate the room the layout will leave for the cells
+            tick_w = _widest(self._names, _MAX_FONT)
+            group_w = _widest(keys, _MAX_FONT + 0.5, "bold")
+            reserve_w = tick_w + 34 + 26 + group_w + _LEADER + _legend_width(labels)
+            reserve_h = 0.71 * tick_w + 2 * _MAX_FONT + 70
+            cell, below = _cell_points(ax, n, reserve_w, reserve_h), False
+        else:
+            cell, below = plan.cell, plan.legend_below
         norm = BoundaryNorm(np.arange(len(colors) + 1) - 0.5, len(colors))
         self.im_ = ax.imshow(codes, cmap=ListedColormap(colors), norm=norm, interpolation="nearest", aspect="equal")
-        size, show_ticks = _tick_size(n), n <= MAX_ENDPOINTS
-        ticks = range(n) if show_ticks else []
-        ax.set_xticks(
-            ticks, names if show_ticks else [], rotation=45, ha="right", rotation_mode="anchor", fontsize=size
-        )
-        ax.set_yticks(ticks, names if show_ticks else [], fontsize=size)
-        for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
-            for label in (lab for lab, ext in zip(labels, external, strict=False) if ext):
-                label.set(fontstyle="italic", color=_EXTERNAL_TEXT)
         ax.tick_params(length=2)
         if n <= 40:  # thin white cell borders help counting
             ax.set_xticks(np.arange(n + 1) - 0.5, minor=True)
             ax.set_yticks(np.arange(n + 1) - 0.5, minor=True)
             ax.tick_params(which="minor", length=0)
             ax.grid(which="minor", color="white", linewidth=0.6)
-        for key, start, _ in groups[1:]:
+        for key, start, _ in self._groups[1:]:
             ext = key == _EXTERNAL
             for draw in (ax.axhline, ax.axvline):
                 draw(start - 0.5, color=_LINE, linewidth=1.6 if ext else 0.9, linestyle="--" if ext else "-")
-        ax.set_title(f"{title} — {self.port} (profile {self.profile})")
+        self._title = f"{title} — {self.port} (profile {self.profile})"
+        ax.set_title(self._title)
         ax.set_xlabel("destination (ingress side)")
         ax.set_ylabel("source (egress side)")
-        # room the layout engine will give the decorations, to size the namespace labels and the legend offset
-        tick_w = max((_text_width(s, size) for s in names), default=0) if show_ticks else 0
-        group_w = max(_text_width(k, size + 0.5, "bold") for k, _, _ in groups)
-        legend_w = max(_text_width(h.get_label(), _LEGEND_SIZE) for h in handles) + 3.2 * _LEGEND_SIZE
-        reserve_w = tick_w + 34 + 26 + group_w + legend_w
-        reserve_h = 0.71 * tick_w + 2 * size + 70
-        self.cell_ = _cell_points(ax, n, reserve_w, reserve_h)
-        self.group_labels_ = _group_labels(ax, groups, size + 0.5, self.cell_)
+        _brackets(ax, self._groups)
         self.diagonal_ = _diagonal(ax, n)
-        self.highlight_ = _highlight(ax, ids, highlight)
-        shift = transforms.ScaledTranslation((group_w + 20) / 72, 0, fig.dpi_scale_trans)
-        self.legend_ = ax.legend(handles=handles, bbox_transform=ax.transAxes + shift, **_LEGEND_STYLE)
+        self.highlight_ = _highlight(ax, n, rows, columns, pair)
+        self._legend_below = below
+        style = {**_LEGEND_STYLE, "loc": "upper center" if below else "upper left"}
+        if below:
+            style["ncols"] = max(1, min(len(handles), int(n * cell // (_legend_width(labels) + 8))))
+        self.legend_ = ax.legend(handles=handles, **style)
         self.banner_ = _banner(fig, self.warnings)
         self.figure_, self.ax_ = fig, ax
+        self._labels: _GroupLabels | None = None
+        self._place(cell)
+        if _deferred is not None:
+            _deferred.append(self)
+        else:
+            _fit([self])
         return self
+
+    def _place(self, cell: float, below_offset: float | None = None) -> None:
+        """Tick labels, namespace labels and legend for cells ``cell`` points wide."""
+        ax, n = self.ax_, len(self.frame.index)
+        self.cell_ = cell
+        size, step = _tick_layout(cell)
+        self.tick_step_ = step if self._names else 0
+        ticks = range(n) if self._names else []
+        shown = [name if i % step == 0 else "" for i, name in enumerate(self._names)]
+        ax.set_xticks(ticks, shown, rotation=45, ha="right", rotation_mode="anchor", fontsize=size)
+        ax.set_yticks(ticks, shown, fontsize=size)
+        rows, columns = self._outline
+        for axis_labels, outlined in ((ax.get_xticklabels(), columns), (ax.get_yticklabels(), rows)):
+            for i, label in enumerate(axis_labels):
+                if self._external[i]:
+                    label.set(fontstyle="italic", color=_EXTERNAL_TEXT)
+                if i == outlined:
+                    label.set(fontweight="bold", text=self._names[i])
+        if self._labels is not None:
+            self._labels.remove()
+        self._labels = _group_labels(ax, self._groups, _group_size(size), cell)
+        self.group_labels_ = self._labels.texts
+        self.group_note_ = self._labels.note
+        ax.set_title(self._title, pad=1.04 * self._labels.top_height + 8)  # above the namespace labels
+        fig = ax.figure
+        if self._legend_below:
+            offset = below_offset if below_offset is not None else 0.72 * _widest(shown, size) + 40
+            shift = transforms.ScaledTranslation(0, -offset / 72, fig.dpi_scale_trans)
+            self.legend_.set_bbox_to_anchor((0.5, 0), transform=ax.transAxes + shift)
+        else:
+            shift = transforms.ScaledTranslation((self._labels.right_width + 14) / 72, 0, fig.dpi_scale_trans)
+            self.legend_.set_bbox_to_anchor((1, 1), transform=ax.transAxes + shift)
+        self._placed()
+
+    def _placed(self) -> None:
+        """Hook: what else depends on the cell size."""
+
+    def _needs(self) -> tuple[float, float | None]:
+        """After a draw: the cell size now, and how far (points) below the axes the legend must start."""
+        ax = self.ax_
+        cell = _drawn_cell(ax, len(self.frame.index))
+        if not self._legend_below:
+            return cell, None
+        texts = [t for t in ax.get_xticklabels() if t.get_text()] + [ax.xaxis.label]
+        if self.group_note_ is not None:
+            texts.append(self.group_note_)
+        bottom = min(t.get_window_extent().y0 for t in texts)
+        return cell, (ax.get_window_extent().y0 - bottom) * 72 / ax.figure.dpi + 6
+
+    def _legend_offset(self) -> float:
+        """Points from the axes' bottom down to where the legend below it starts now."""
+        ax = self.ax_
+        anchor = self.legend_.get_bbox_to_anchor()
+        return (ax.get_window_extent().y0 - anchor.y0) * 72 / ax.figure.dpi
 
     @staticmethod
     def _self_patch() -> Patch:
         return Patch(
             facecolor="white", edgecolor="#222222", hatch="////", linewidth=0.6, label="self (plugin-dependent)"
         )
+
+
+def _fit(displays: Sequence[_PodDisplay], rounds: int = 3) -> None:
+    """Lay the figure out, and place the labels again wherever the cells came out smaller or the legend moved."""
+    for _ in range(rounds):
+        displays[0].figure_.draw_without_rendering()
+        settled = True
+        for display in displays:
+            cell, offset = display._needs()
+            smaller = cell < display.cell_ * 0.995
+            moved = offset is not None and abs(offset - display._legend_offset()) > 1.0
+            if smaller or moved:
+                display._place(cell * 0.99 if smaller else display.cell_, offset)
+                settled = False
+        if settled:
+            return
 
 
 class ReachabilityDisplay(_PodDisplay):
@@ -341,35 +647,46 @@ class ReachabilityDisplay(_PodDisplay):
     :meth:`Reachability.frame`; ``endpoints``: the cluster's endpoints table (``namespace``, ``name``, ``kind``);
     ``port``, ``profile``: names for the title. After :meth:`plot`: ``figure_``, ``ax_``, ``im_`` (cell values
     1 = allowed, 0 = blocked), ``diagonal_`` (hatched self cells), ``group_labels_`` (namespace Texts, top and
-    right), ``legend_``, ``highlight_`` (the row and column outlines, empty without ``highlight``).
+    right), ``group_note_`` (the Text naming namespaces too narrow to label, or None), ``legend_``, ``cell_`` (cell
+    size in points), ``tick_step_`` (every how many endpoints a tick label is shown; 0: none) and ``highlight_``
+    (the outlines: see :meth:`plot`).
     """
 
     def plot(
         self,
         ax=None,
         *,
-        highlight: str | None = None,
+        highlight: str | tuple[str | None, str | None] | None = None,
         max_endpoints: int | None = MAX_ENDPOINTS,
         title: str = "who can reach whom",
     ) -> ReachabilityDisplay:
-        """Draw on ``ax`` (a new figure when None); ``highlight`` (an endpoint id) outlines its row and column."""
+        """Draw on ``ax`` (a new figure when None).
+
+        ``highlight``: an endpoint id outlines its row and its column; a (source, destination) pair outlines the
+        source's row, the destination's column and their cell (either may be None). ``highlight_`` holds the
+        outlines in that order: (row, column) or (row, column, cell), one of them for a half pair.
+        """
+        return self._plot(ax, highlight=highlight, max_endpoints=max_endpoints, title=title)
+
+    def _plot(self, ax, *, highlight=None, max_endpoints=MAX_ENDPOINTS, title="who can reach whom", plan=None):
         codes = self.frame.to_numpy().astype(np.int8)
         handles = [
             Patch(facecolor=ALLOWED_COLOR, label="allowed"),
             Patch(facecolor=BLOCKED_COLOR, label="blocked"),
             self._self_patch(),
         ]
-        return self._draw(ax, codes, [BLOCKED_COLOR, ALLOWED_COLOR], handles, title, highlight, max_endpoints)
+        return self._draw(ax, codes, [BLOCKED_COLOR, ALLOWED_COLOR], handles, title, highlight, max_endpoints, plan)
 
     @classmethod
     def from_reachability(cls, reach: Reachability, port=None, *, ax=None, **kw) -> ReachabilityDisplay:
         """Plot ``reach.frame(port)`` (``port`` may be omitted when ``reach`` holds one port); ``kw`` go to plot()."""
+        return cls._of(reach, port, kw.get("max_endpoints", MAX_ENDPOINTS)).plot(ax, **kw)
+
+    @classmethod
+    def _of(cls, reach: Reachability, port, max_endpoints: int | None = MAX_ENDPOINTS) -> ReachabilityDisplay:
         label = _port_label(reach, port)
-        _check_size(len(reach.endpoints), kw.get("max_endpoints", MAX_ENDPOINTS))  # before building the frame
-        display = cls(
-            reach.frame(label), reach.endpoints, port=label, profile=reach.profile.name, warnings=reach.warnings
-        )
-        return display.plot(ax, **kw)
+        _check_size(len(reach.endpoints), max_endpoints)  # before building the frame
+        return cls(reach.frame(label), reach.endpoints, port=label, profile=reach.profile.name, warnings=reach.warnings)
 
 
 class DiffDisplay(_PodDisplay):
@@ -386,11 +703,14 @@ class DiffDisplay(_PodDisplay):
         self,
         ax=None,
         *,
-        highlight: str | None = None,
+        highlight: str | tuple[str | None, str | None] | None = None,
         max_endpoints: int | None = MAX_ENDPOINTS,
         title: str = "what changed",
     ) -> DiffDisplay:
-        """Draw on ``ax`` (a new figure when None); ``highlight`` (an endpoint id) outlines its row and column."""
+        """Draw on ``ax`` (a new figure when None); ``highlight`` as for :meth:`ReachabilityDisplay.plot`."""
+        return self._plot(ax, highlight=highlight, max_endpoints=max_endpoints, title=title)
+
+    def _plot(self, ax, *, highlight=None, max_endpoints=MAX_ENDPOINTS, title="what changed", plan=None):
         values = self.frame.to_numpy()
         codes = np.zeros(values.shape, dtype=np.int8)
         for code, state in enumerate(DIFF_STATES):
@@ -403,24 +723,32 @@ class DiffDisplay(_PodDisplay):
             Patch(facecolor=DIFF_COLORS["blocked"], label="blocked (unchanged)"),
             self._self_patch(),
         ]
-        colors = [DIFF_COLORS[s] for s in DIFF_STATES]
-        self._draw(ax, codes, colors, handles, title, highlight, max_endpoints)
         self.marks_ = {}
+        colors = [DIFF_COLORS[s] for s in DIFF_STATES]
+        return self._draw(ax, codes, colors, handles, title, highlight, max_endpoints, plan)
+
+    def _placed(self) -> None:
+        """The ``+`` / ``-`` marks, sized to the cells."""
+        values = self.frame.to_numpy()
         for state, marker in (("newly allowed", "P"), ("newly blocked", "_")):
+            if state in self.marks_:
+                self.marks_[state].remove()
             rows, cols = np.nonzero(values == state)
             style = {"s": (0.42 * self.cell_) ** 2, "linewidths": max(0.07 * self.cell_, 0.6), "zorder": 2.5}
             self.marks_[state] = self.ax_.scatter(cols, rows, marker=marker, color="white", **style)
-        return self
 
     @classmethod
     def from_reachabilities(cls, before: Reachability, after: Reachability, port=None, *, ax=None, **kw) -> DiffDisplay:
         """Plot ``after.diff(before).frame(port)``, naming both profiles when they differ; ``kw`` go to plot()."""
+        return cls._of(before, after, port, kw.get("max_endpoints", MAX_ENDPOINTS)).plot(ax, **kw)
+
+    @classmethod
+    def _of(cls, before: Reachability, after: Reachability, port, max_endpoints=MAX_ENDPOINTS) -> DiffDisplay:
         label = _port_label(after, port)
-        _check_size(len(after.endpoints), kw.get("max_endpoints", MAX_ENDPOINTS))  # before building the frame
+        _check_size(len(after.endpoints), max_endpoints)  # before building the frame
         profiles = " → ".join(dict.fromkeys([before.profile.name, after.profile.name]))
         warnings = tuple(dict.fromkeys((*before.warnings, *after.warnings)))
-        display = cls(after.diff(before).frame(label), after.endpoints, port=label, profile=profiles, warnings=warnings)
-        return display.plot(ax, **kw)
+        return cls(after.diff(before).frame(label), after.endpoints, port=label, profile=profiles, warnings=warnings)
 
 
 class AggregateDisplay:
@@ -429,7 +757,8 @@ class AggregateDisplay:
     ``aggregate``: the rows of :meth:`Reachability.aggregate` for one port (src, dst, allowed, pairs, fraction);
     ``order``: group labels in display order (None: sorted); ``by``, ``port``, ``profile``: names for the labels.
     Pairs of an endpoint with itself are left out. After :meth:`plot`: ``figure_``, ``ax_``, ``im_`` (shares,
-    masked where a group pair holds no pairs), ``texts_`` (array of cell annotations, or None), ``colorbar_``.
+    masked where a group pair holds no pairs), ``texts_`` (array of cell annotations, or None when asked for none
+    or when they would not fit the cells at a readable size), ``colorbar_``, ``cell_`` (points) and ``tick_step_``.
     """
 
     def __init__(
@@ -461,44 +790,85 @@ class AggregateDisplay:
         }
         allowed, pairs = (table[c].fillna(0).to_numpy(int) for c in ("allowed", "pairs"))
         share = np.ma.masked_array(allowed / np.maximum(pairs, 1), mask=pairs == 0)
-        fig, ax = _new_axes(ax, max(n, 8), extra_width=-1.4)
+        if ax is None:
+            goal = 72 * _side(max(n, 8))
+            decorations = 18 + _widest(order, _MAX_FONT) + 8 + 70 + 12
+            side = max(min(goal, (72 * _MAX_WIDTH - decorations) / 1.1), 72.0)
+            fig, ax = plt.subplots(
+                figsize=(min(_MAX_WIDTH, (1.1 * side + decorations) / 72), (side + 0.72 * decorations + 60) / 72),
+                layout="compressed",
+            )
+            cell = side / n
+        else:
+            fig = ax.figure
+            cell = _cell_points(ax, n, _widest(order, _MAX_FONT) + 130, 0.71 * _widest(order, _MAX_FONT) + 90)
         colormap = plt.get_cmap(cmap).with_extremes(bad="#F4F4F4")
         self.im_ = ax.imshow(share, cmap=colormap, vmin=0, vmax=1, aspect="equal", interpolation="nearest")
-        size = _tick_size(n)
-        ax.set_xticks(range(n), order, rotation=45, ha="right", rotation_mode="anchor", fontsize=size)
-        ax.set_yticks(range(n), order, fontsize=size)
-        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
-            if label.get_text() == _EXTERNAL:
-                label.set(fontstyle="italic", color=_EXTERNAL_TEXT)
         ax.set_xticks(np.arange(n + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(n + 1) - 0.5, minor=True)
         ax.tick_params(which="minor", length=0)
         ax.grid(which="minor", color="white", linewidth=1.5)
-        self.texts_ = None
-        if values is not None and n <= 30:
-            self.texts_ = np.empty(share.shape, dtype=object)
-            filled = share.filled(np.nan)
-            for i, j in np.ndindex(share.shape):
-                self.texts_[i, j] = self._annotate(ax, i, j, allowed[i, j], pairs[i, j], filled, values, size)
-        self.colorbar_ = fig.colorbar(self.im_, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
+        self.colorbar_ = fig.colorbar(self.im_, ax=ax, shrink=0.8, fraction=0.05, format=lambda x, _: f"{x:.0%}")
         self.colorbar_.set_label("share of allowed pairs (self pairs left out)")
         ax.set_title(f"allowed share by {self.by} — {self.port} (profile {self.profile})")
         ax.set_xlabel(f"destination {self.by} (ingress side)")
         ax.set_ylabel(f"source {self.by} (egress side)")
         self.banner_ = _banner(fig, self.warnings)
         self.figure_, self.ax_ = fig, ax
+        self._cells = (order, allowed, pairs, share.filled(np.nan), values)
+        self.texts_ = None
+        self._place(cell)
+        fig.draw_without_rendering()
+        drawn = _drawn_cell(ax, n)
+        if drawn < cell * 0.995:
+            self._place(drawn * 0.99)
         return self
 
-    def _annotate(self, ax, i, j, allowed, pairs, share, values, size):
-        frac = share[i, j]
+    def _place(self, cell: float) -> None:
+        """Tick labels and cell annotations for cells ``cell`` points wide (annotations only where they fit)."""
+        ax = self.ax_
+        order, allowed, pairs, share, values = self._cells
+        n = len(order)
+        self.cell_ = cell
+        size, step = _tick_layout(cell)
+        self.tick_step_ = step
+        shown = [name if i % step == 0 else "" for i, name in enumerate(order)]
+        ax.set_xticks(range(n), shown, rotation=45, ha="right", rotation_mode="anchor", fontsize=size)
+        ax.set_yticks(range(n), shown, fontsize=size)
+        for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+            if label.get_text() == _EXTERNAL:
+                label.set(fontstyle="italic", color=_EXTERNAL_TEXT)
+        if self.texts_ is not None:
+            for text in self.texts_.flat:
+                text.remove()
+            self.texts_ = None
+        if values is None:
+            return
+        texts = np.empty(share.shape, dtype=object)
+        for i, j in np.ndindex(share.shape):
+            texts[i, j] = self._cell_text(allowed[i, j], pairs[i, j], share[i, j], values, n)
+        font = max(MIN_FONT, size - 0.5)
+        lines = max(t.count("\n") + 1 for t in texts.flat)
+        wide = max(_widest(t.split("\n"), font) for t in texts.flat)
+        if wide > 0.9 * cell or lines * _TEXT_HEIGHT * font > 0.92 * cell:
+            return  # not readable at this size: the colour tells, the colour bar reads it
+        self.texts_ = np.empty(share.shape, dtype=object)
+        for i, j in np.ndindex(share.shape):
+            self.texts_[i, j] = self._annotate(ax, i, j, texts[i, j], pairs[i, j], share[i, j], font)
+
+    @staticmethod
+    def _cell_text(allowed: int, pairs: int, share: float, values: str, n: int) -> str:
         if pairs == 0:
-            text = "no pairs" if len(share) <= 8 else "—"
-            return ax.text(j, i, text, ha="center", va="center", color="#777777", fontsize=size - 1)
-        count, pct = f"{allowed}/{pairs}", f"{frac:.0%}"
-        text = {"count": count, "percent": pct, "both": f"{count}\n{pct}"}[values]
-        r, g, b = to_rgb(self.im_.cmap(self.im_.norm(frac)))
+            return "no pairs" if n <= 8 else "—"
+        count, pct = f"{allowed}/{pairs}", f"{share:.0%}"
+        return {"count": count, "percent": pct, "both": f"{count}\n{pct}"}[values]
+
+    def _annotate(self, ax, i, j, text, pairs, share, size):
+        if pairs == 0:
+            return ax.text(j, i, text, ha="center", va="center", color="#555555", fontsize=size)
+        r, g, b = to_rgb(self.im_.cmap(self.im_.norm(share)))
         color = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-        return ax.text(j, i, text, ha="center", va="center", color=color, fontsize=size - 0.5)
+        return ax.text(j, i, text, ha="center", va="center", color=color, fontsize=size)
 
     @classmethod
     def from_reachability(
@@ -536,20 +906,108 @@ def aggregate_heatmap(reach: Reachability, port=None, by: str = "namespace", ax=
     return AggregateDisplay.from_reachability(reach, port, by, ax=ax, **kw)
 
 
-def step_figure(
-    before: Reachability, after: Reachability, port=None, *, title: str | None = None, highlight: str | None = None
-):
-    """One tutorial step: the ``after`` heatmap and the diff from ``before``, side by side; returns the Figure.
+STEP_LAYOUTS = ("auto", "row", "column")
+_ROW_CELL = 16.0  # points: side by side only when the cells stay at least this big (22 px inline)
 
-    ``title`` becomes the figure's suptitle (e.g. the step's name); the two displays are ``fig.axes[0]`` and
-    ``fig.axes[1]``.
+
+def step_figure(
+    before: Reachability,
+    after: Reachability,
+    port=None,
+    *,
+    title: str | None = None,
+    highlight: str | tuple[str | None, str | None] | None = None,
+    layout: str = "auto",
+):
+    """One tutorial step: the ``after`` heatmap and the diff from ``before``; returns the Figure.
+
+    ``layout``: "row" puts them side by side (legends below), "column" the diff under the heatmap (each as wide
+    as a notebook output allows), "auto" side by side when the cells stay at least 16 pt there, else one under
+    the other. ``title`` becomes the figure's suptitle (e.g. the step's name); ``highlight`` as for
+    :meth:`ReachabilityDisplay.plot`; the two displays are ``fig.axes[0]`` and ``fig.axes[1]``.
     """
-    n = len(after.endpoints)
-    _check_size(n, MAX_ENDPOINTS)
-    side = min(_side(n), 8.0)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(2 * side + 8.0, side + 2.1), layout="compressed")
-    heatmap(after, port, ax=left, highlight=highlight)
-    diff_heatmap(before, after, port, ax=right, highlight=highlight)
+    global _deferred
+    if layout not in STEP_LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(STEP_LAYOUTS)}, got {layout!r}")
+    label = _port_label(after, port)
+    left = ReachabilityDisplay._of(after, label)
+    right = DiffDisplay._of(before, after, label)
+    n = len(left.frame)
+    info = after.endpoints.reindex(left.frame.index)
+    names = [
+        nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(info.index, info["name"], strict=True)
+    ]
+    groups = _groups(info["namespace"].fillna("?").astype(str).tolist())
+    legend = ["newly allowed (000)", "allowed (unchanged)", "self (plugin-dependent)"]
+    row = _plan_panel(n, names, groups, legend, max_width=_MAX_WIDTH / 2, legend_below=True)
+    if layout == "row" or (layout == "auto" and row.cell >= _ROW_CELL):
+        plan, figsize, shape = row, (2 * row.width, row.height), (1, 2)
+    else:
+        plan = _plan_panel(n, names, groups, legend, max_width=_MAX_WIDTH)
+        figsize, shape = (plan.width, 2 * plan.height), (2, 1)
+    top = 0.5 if title else 0.0
+    fig, axes = plt.subplots(*shape, figsize=(figsize[0], figsize[1] + top), layout="compressed")
+    _deferred = []
+    try:
+        left._plot(axes.flat[0], highlight=highlight, plan=plan)
+        right._plot(axes.flat[1], highlight=highlight, plan=plan)
+        displays, _deferred = _deferred, None
+    finally:
+        _deferred = None
     if title:
         fig.suptitle(title, fontsize=13, fontweight="bold")
+    _fit(displays)
     return fig
+
+
+# ---- several ports in one figure (labs) -------------------------------------------------------------------------
+
+
+def diff_panels(
+    frames: dict[str, pd.DataFrame],
+    endpoints: pd.DataFrame,
+    *,
+    profile: str,
+    labels: dict[str, str] | None = None,
+    title: str = "what changed",
+    suptitle: str | None = None,
+    columns: int = 2,
+    highlight: str | None = None,
+) -> list[DiffDisplay]:
+    """One :class:`DiffDisplay` panel per port, in one figure; returns the displays (``[0].figure_`` is the figure).
+
+    ``frames``: port -> a :data:`netpolkit.matrix.DIFF_STATES` string frame, as :meth:`Diff.frame` returns. ``labels``
+    renames legend entries by state ("newly allowed" -> "allowed, should be blocked"), keeping the cell counts.
+    At most ``columns`` panels side by side, more ports on more rows.
+    """
+    if not frames:
+        raise ValueError("diff_panels needs at least one port")
+    n = max(len(frame) for frame in frames.values())
+    _check_size(n, MAX_ENDPOINTS)
+    across = max(1, min(columns, len(frames)))
+    down = -(-len(frames) // across)
+    side = min(_side(n), 7.0)
+    fig, axes = plt.subplots(
+        down, across, figsize=(across * (side + 4.6), down * (side + 2.2)), layout="compressed", squeeze=False
+    )
+    displays = []
+    for ax, (port, frame) in zip(axes.flat, frames.items(), strict=False):
+        display = DiffDisplay(frame, endpoints, port=str(port), profile=profile)
+        display.plot(ax, title=title, highlight=highlight)
+        _relabel_legend(display, labels or {})
+        displays.append(display)
+    for ax in list(axes.flat)[len(frames) :]:
+        ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=13, fontweight="bold")
+    return displays
+
+
+def _relabel_legend(display: DiffDisplay, labels: dict[str, str]) -> None:
+    """Rename a diff legend's entries by state, keeping the count in parentheses of the changed states."""
+    texts = display.legend_.get_texts()
+    states = ("newly allowed", "newly blocked", "allowed", "blocked")
+    for text, state in zip(texts, states, strict=False):
+        if state in labels:
+            count = display.counts_[state]
+            text.set_text(f"{labels[state]} ({count})" if state.startswith("newly") else labels[state])

@@ -18,7 +18,7 @@ from netpolkit.engine import PROFILES, Explanation, unenforced
 from netpolkit.matrix import Reachability, reachability
 from netpolkit.model import object_key
 
-__all__ = ["ROLES", "Explorer", "ExplorerState", "explore"]
+__all__ = ["CSS_CLASSES", "NO_POLICY", "ROLES", "Explorer", "ExplorerState", "explore"]
 
 ROLES = ("source", "destination")
 
@@ -210,103 +210,239 @@ class ExplorerState:
         )
 
 
+CSS_CLASSES = {
+    "explorer": "netpolkit-explorer",
+    "step": "netpolkit-explorer-step",
+    "port": "netpolkit-explorer-port",
+    "profile": "netpolkit-explorer-profile",
+    "policies": "netpolkit-explorer-policies",
+    "policy": "netpolkit-explorer-policy",
+    "no_policy": "netpolkit-explorer-no-policy",
+    "source": "netpolkit-explorer-source",
+    "destination": "netpolkit-explorer-destination",
+    "changes": "netpolkit-explorer-changes",
+    "summary": "netpolkit-explorer-summary",
+    "explain": "netpolkit-explorer-explain",
+    "picture": "netpolkit-explorer-picture",
+    "static": "netpolkit-explorer-static",
+}
+"""The CSS class of each explorer control (browser tests find them by these; see :class:`Explorer`)."""
+
+NO_POLICY = "No policy in this step: every connection is allowed (Kubernetes is not deny-by-default)."
+"""What the policy list says for a step without policies."""
+
+_NONE = "(none)"
+# a rendered explorer hides the static picture next to it (a static page has no widget, so it keeps the picture)
+_HIDE_STATIC = (
+    f"<style>.jp-OutputArea:has(.{CSS_CLASSES['explorer']}) .{CSS_CLASSES['static']},"
+    f" .output:has(.{CSS_CLASSES['explorer']}) .{CSS_CLASSES['static']} {{display: none}}</style>"
+)
+
+
 class Explorer:
     """The ipywidgets view of an :class:`ExplorerState`; ``display(explorer)`` or ``explorer.widget``.
 
-    The heatmap goes to the ``picture`` Output as a PNG; with "show changes" on (and a step before) it is the
-    step figure (heatmap and diff side by side). ``figure_`` keeps the last figure drawn.
+    Controls (attribute, ``description``, CSS class): ``step`` ("step", ``netpolkit-explorer-step``), ``port``
+    ("port", ``netpolkit-explorer-port``), ``profile`` ("profile", ``netpolkit-explorer-profile``), ``policies``
+    (a box of one Checkbox per policy of the step, each described by the policy's full ref, e.g. "NetworkPolicy
+    shop/deny-all": ``netpolkit-explorer-policies`` on the box, ``netpolkit-explorer-policy`` on each checkbox; one
+    click toggles one policy; ``policy_boxes`` maps ref -> Checkbox), ``no_policy`` (the "no policy in this step"
+    line, ``netpolkit-explorer-no-policy``, shown only then), ``source`` ("source", ``netpolkit-explorer-source``)
+    and ``destination`` ("destination", ``netpolkit-explorer-destination``) dropdowns ("(none)" first), ``changes``
+    ("show changes since the step before", ``netpolkit-explorer-changes``), ``summary``
+    (``netpolkit-explorer-summary``), ``explain`` (the explain text, ``netpolkit-explorer-explain``) and
+    ``picture`` (an Output holding the heatmap PNG, ``netpolkit-explorer-picture``); the whole view is
+    ``netpolkit-explorer``. :data:`CSS_CLASSES` lists them.
+
+    The picked source's row, destination's column and their cell are outlined. With "show changes" on (and a
+    step before) the picture is the step figure, the diff under the heatmap. ``figure_`` keeps the last figure
+    drawn, ``png_`` its PNG bytes. Shown in a notebook, the explorer also puts a static picture with the summary
+    and explain text next to the widget (``netpolkit-explorer-static``): a static page (nbconvert, a preview)
+    shows that, a live one hides it once the widget is rendered.
     """
 
     def __init__(self, state: ExplorerState, *, show_changes: bool = True) -> None:
         widgets = _ipywidgets()
         self.state = state
         self._syncing = False
-        endpoints = ["", *state.reach.endpoints.index]
-        self.step = widgets.Dropdown(options=list(state.steps), value=state.step, description="step")
-        self.port = widgets.Dropdown(options=list(state.ports), value=state.port, description="port")
-        self.profile = widgets.Dropdown(options=list(state.profiles), value=state.profile, description="profile")
-        self.policies = widgets.SelectMultiple(description="policies on", rows=5)
-        self.source = widgets.Dropdown(options=endpoints, value="", description="source")
-        self.destination = widgets.Dropdown(options=endpoints, value="", description="destination")
-        self.changes = widgets.Checkbox(value=show_changes, description="show changes since the step before")
-        self.summary = widgets.Label(value=state.summary)
+        self._widgets = widgets
+        endpoints = self._endpoint_options(state)
+        self.step = self._dropdown("step", list(state.steps), state.step)
+        self.port = self._dropdown("port", list(state.ports), state.port)
+        self.profile = self._dropdown("profile", list(state.profiles), state.profile)
+        self.source = self._dropdown("source", endpoints, "")
+        self.destination = self._dropdown("destination", endpoints, "")
+        self.changes = widgets.Checkbox(
+            value=show_changes, description="show changes since the step before", indent=False
+        )
+        self.changes.layout.width = "auto"
+        self.policy_boxes: dict[str, Any] = {}
+        self.policies = widgets.VBox(layout=widgets.Layout(width="auto"))
+        self.no_policy = widgets.HTML(f"<i>{html.escape(NO_POLICY)}</i>")
+        self.summary = widgets.HTML()
         self.explain = widgets.HTML()
-        self.picture = widgets.Output()
+        self.picture = widgets.Output(layout=widgets.Layout(width="100%"))
+        for name, widget in (
+            ("step", self.step),
+            ("port", self.port),
+            ("profile", self.profile),
+            ("policies", self.policies),
+            ("no_policy", self.no_policy),
+            ("source", self.source),
+            ("destination", self.destination),
+            ("changes", self.changes),
+            ("summary", self.summary),
+            ("explain", self.explain),
+            ("picture", self.picture),
+        ):
+            widget.add_class(CSS_CLASSES[name])
         self._on(self.step, lambda value: state.select_step(value))
         self._on(self.port, lambda value: state.select_port(value))
         self._on(self.profile, lambda value: state.select_profile(value))
-        self._on(self.policies, self._toggled)
         self._on(self.source, lambda value: self._pair())
         self._on(self.destination, lambda value: self._pair())
         self._on(self.changes, lambda value: self.redraw(state))
         state.observe(self.redraw)
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
+        policies = widgets.VBox(
+            [widgets.HTML("<b>policies</b> (untick to switch one off)"), self.policies, self.no_policy]
+        )
         controls = widgets.VBox(
             [
-                widgets.HBox([self.step, self.port, self.profile]),
-                self.policies,
-                widgets.HBox([self.source, self.destination]),
-                self.changes,
+                widgets.HBox([self.step, self.port, self.profile, self.changes], layout=wrap),
+                widgets.HBox([self.source, self.destination], layout=wrap),
+                policies,
             ]
         )
-        self.widget = widgets.VBox([controls, self.summary, self.picture, self.explain])
+        self.widget = widgets.VBox([controls, self.summary, self.explain, self.picture])
+        self.widget.add_class(CSS_CLASSES["explorer"])
         self.redraw(state)
+
+    def _dropdown(self, description: str, options: Sequence[Any], value: Any) -> Any:
+        """A dropdown as wide as its longest option, so endpoint ids and step names are never cut."""
+        widget = self._widgets.Dropdown(
+            options=options, value=value, description=description, style={"description_width": "initial"}
+        )
+        self._fit_width(widget)
+        return widget
+
+    @staticmethod
+    def _fit_width(widget: Any) -> None:
+        labels = [o[0] if isinstance(o, tuple) else str(o) for o in widget.options]
+        chars = max((len(label) for label in labels), default=4) + len(widget.description)
+        widget.layout.width = f"calc({chars + 3}ch + 48px)"
+
+    @staticmethod
+    def _endpoint_options(state: ExplorerState) -> list[tuple[str, str]]:
+        return [(_NONE, ""), *((e, e) for e in state.reach.endpoints.index)]
 
     def _on(self, widget: Any, handler: Callable[[Any], None]) -> None:
         """Call ``handler(new value)`` when the user changes ``widget`` (not while the view syncs itself)."""
         widget.observe(lambda change: None if self._syncing else handler(change["new"]), names="value")
 
-    def _toggled(self, enabled: tuple[str, ...]) -> None:
-        for ref in self.state.policy_refs:
-            if (ref in enabled) == (ref in self.state.disabled):
-                self.state.toggle_policy(ref, ref in enabled)
+    def _policy_box(self, ref: str) -> Any:
+        box = self._widgets.Checkbox(value=True, description=ref, indent=False, tooltip=ref)
+        box.layout.width = "auto"
+        box.add_class(CSS_CLASSES["policy"])
+        self._on(box, lambda value: self.state.toggle_policy(ref, bool(value)))
+        return box
 
     def _pair(self) -> None:
         src, dst = self.source.value or None, self.destination.value or None
         self.state.highlighted, self.state.highlight_role = (src, "source") if src else (dst, "destination")
         self.state.select_pair(src, dst)
 
+    @property
+    def outline(self) -> tuple[str | None, str | None]:
+        """(source, destination) the picture outlines: the picked ends, else the state's highlighted endpoint."""
+        state = self.state
+        if state.pair:
+            return state.pair
+        src, dst = self.source.value or None, self.destination.value or None
+        if src or dst:
+            return src, dst
+        if state.highlighted is None:
+            return None, None
+        return (state.highlighted, None) if state.highlight_role == "source" else (None, state.highlighted)
+
     def redraw(self, state: ExplorerState) -> None:
         """Bring every widget in line with the state and redraw the heatmap."""
+        self._syncing = True
+        try:
+            refs = state.policy_refs
+            if list(self.policy_boxes) != refs:
+                self.policy_boxes = {ref: self._policy_box(ref) for ref in refs}
+                self.policies.children = tuple(self.policy_boxes.values())
+            for ref, box in self.policy_boxes.items():
+                box.value = ref not in state.disabled
+            self.no_policy.layout.display = None if not refs else "none"
+            endpoints = tuple(self._endpoint_options(state))
+            if tuple(self.source.options) != endpoints:
+                self.source.options = self.destination.options = endpoints
+                self._fit_width(self.source)
+                self._fit_width(self.destination)
+            known = {value for _, value in endpoints}
+            pair = state.pair or (self.source.value, self.destination.value)
+            self.source.value, self.destination.value = (e if e in known else "" for e in pair)
+            self.step.value, self.port.value, self.profile.value = state.step, state.port, state.profile
+        finally:
+            self._syncing = False
+        self.summary.value = html.escape(state.summary)
+        self.explain.value = f"<pre>{html.escape(state.explanation_text)}</pre>"
+        self.png_ = self._render(state)
+        png = base64.b64encode(self.png_).decode("ascii")
+        self.picture.outputs = (
+            {"output_type": "display_data", "data": {"image/png": png, "text/plain": self._alt(state)}, "metadata": {}},
+        )
+
+    def _render(self, state: ExplorerState) -> bytes:
+        """The heatmap (with the diff under it when showing changes) as PNG bytes; keeps the figure in ``figure_``."""
         import matplotlib.pyplot as plt
 
         from netpolkit import plot
 
-        self._syncing = True
-        try:
-            if tuple(self.policies.options) != tuple(state.policy_refs):
-                self.policies.options = state.policy_refs
-            self.policies.value = tuple(r for r in state.policy_refs if r not in state.disabled)
-            endpoints = ("", *state.reach.endpoints.index)
-            if tuple(self.source.options) != endpoints:
-                self.source.options = self.destination.options = endpoints
-            self.source.value, self.destination.value = state.pair or (self.source.value, self.destination.value)
-            self.step.value, self.port.value, self.profile.value = state.step, state.port, state.profile
-        finally:
-            self._syncing = False
-        self.summary.value = state.summary
-        self.explain.value = f"<pre>{html.escape(state.explanation_text)}</pre>"
         previous = state.previous_reach if self.changes.value else None
+        outline = self.outline if any(self.outline) else None
         if previous is not None:
-            figure = plot.step_figure(previous, state.reach, state.port, highlight=state.highlighted)
+            figure = plot.step_figure(previous, state.reach, state.port, highlight=outline, layout="column")
         else:
-            figure = plot.heatmap(state.reach, state.port, highlight=state.highlighted).figure_
+            figure = plot.heatmap(state.reach, state.port, highlight=outline).figure_
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", bbox_inches="tight")
-        png = base64.b64encode(buffer.getvalue()).decode("ascii")
-        text = f"<heatmap {state.step} {state.port}>"
-        self.picture.outputs = (
-            {"output_type": "display_data", "data": {"image/png": png, "text/plain": text}, "metadata": {}},
-        )
+        figure.savefig(buffer, format="png", dpi=plot.INLINE_DPI, bbox_inches="tight")
         self.figure_ = figure  # the last heatmap drawn (kept for tests and for saving)
         plt.close(figure)
+        return buffer.getvalue()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
-        return self.widget._repr_mimebundle_(**kwargs)
+    @staticmethod
+    def _alt(state: ExplorerState) -> str:
+        return f"<heatmap of step {state.step} on {state.port}, profile {state.profile}>"
+
+    def static_bundle(self) -> dict[str, str]:
+        """What a static page shows instead of the widget: the current picture, the summary and the explain text
+        (``text/html`` with a PNG, ``image/png``, ``text/plain``)."""
+        png = base64.b64encode(self.png_).decode("ascii")
+        text = f"{self.state.summary}\n{self.state.explanation_text}"
+        page = (
+            f'{_HIDE_STATIC}<div class="{CSS_CLASSES["static"]}">'
+            f"<p><i>A static picture of the explorer (run the notebook to use its controls).</i></p>"
+            f"<p>{html.escape(self.state.summary)}</p>"
+            f'<img src="data:image/png;base64,{png}" alt="{html.escape(self._alt(self.state))}" '
+            'style="max-width: 100%">'
+            f"<pre>{html.escape(self.state.explanation_text)}</pre></div>"
+        )
+        return {"text/html": page, "image/png": png, "text/plain": f"{self._alt(self.state)}\n{text}"}
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        """The widget view plus a static fallback (PNG and text) for front ends that cannot render widgets."""
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        static = self.static_bundle()
+        return {**bundle, "image/png": static["image/png"], "text/plain": static["text/plain"]}
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.widget)
+        display(self.static_bundle(), raw=True)
 
 
 def explore(source: Any, ports: Sequence[str] | None = None, profile: str | None = None) -> Explorer:

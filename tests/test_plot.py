@@ -319,3 +319,59 @@ def test_step_figure_side_by_side(before, reach):
 def test_library_neither_shows_nor_picks_a_backend():
     source = inspect.getsource(plot)
     assert "plt.show" not in source and "matplotlib.use" not in source and ".show()" not in source
+
+
+# ---- outlines and layouts (issue 11) ------------------------------------------------------------------------
+
+
+def boxes(patches):
+    return [(p.get_xy(), p.get_width(), p.get_height()) for p in patches]
+
+
+def test_a_pair_outlines_source_row_destination_column_and_their_cell(reach):
+    disp = plot.heatmap(reach, PORT, highlight=("frontend/web", "backend/api"))
+    assert boxes(disp.highlight_) == [
+        ((-0.5, WEB - 0.5), 4, 1),
+        ((API - 0.5, -0.5), 1, 4),
+        ((API - 0.5, WEB - 0.5), 1, 1),
+    ]
+    assert disp.ax_.get_yticklabels()[WEB].get_fontweight() == "bold"  # the source's row label
+    assert disp.ax_.get_xticklabels()[API].get_fontweight() == "bold"  # the destination's column label
+    assert disp.ax_.get_xticklabels()[WEB].get_fontweight() == "normal"
+    assert disp.highlight_[2].get_linewidth() > disp.highlight_[0].get_linewidth()  # the cell stands out
+
+
+def test_half_a_pair_outlines_only_its_side(reach):
+    assert boxes(plot.heatmap(reach, PORT, highlight=("frontend/web", None)).highlight_) == [((-0.5, WEB - 0.5), 4, 1)]
+    assert boxes(plot.heatmap(reach, PORT, highlight=(None, "backend/db")).highlight_) == [((DB - 0.5, -0.5), 1, 4)]
+    with pytest.raises(KeyError, match="did you mean"):
+        plot.heatmap(reach, PORT, highlight=("frontend/web", "backend/dbb"))
+
+
+def test_step_figure_layouts(before, reach):
+    row = plot.step_figure(before, reach, PORT, layout="row")
+    left, right = row.axes[:2]
+    assert left.get_position().x1 <= right.get_position().x0  # side by side
+    column = plot.step_figure(before, reach, PORT, layout="column")
+    top, bottom = column.axes[:2]
+    assert bottom.get_position().y1 <= top.get_position().y0  # the diff under the heatmap
+    for fig in (row, column):
+        assert fig.get_figwidth() * plot.INLINE_DPI <= plot.NOTEBOOK_WIDTH_PX  # never scaled down in a notebook
+    with pytest.raises(ValueError, match="layout must be"):
+        plot.step_figure(before, reach, PORT, layout="diagonal")
+
+
+def test_tick_labels_thin_out_instead_of_shrinking():
+    pods = [pod(f"ns{i % 4}", f"p{i:02d}") for i in range(plot.MAX_ENDPOINTS)]
+    big = npk.reachability(npk.Cluster.from_objects(pods), ports=[PORT])
+    disp = plot.heatmap(big, PORT)
+    labels = disp.ax_.get_yticklabels()
+    assert disp.tick_step_ >= 2 and len(labels) == plot.MAX_ENDPOINTS
+    assert [bool(t.get_text()) for t in labels] == [i % disp.tick_step_ == 0 for i in range(len(labels))]
+    assert min(t.get_fontsize() for t in labels) >= plot.MIN_FONT
+
+
+def test_aggregate_drops_annotations_that_would_not_fit(reach):
+    _fig, ax = plt.subplots(figsize=(2.0, 2.0))  # far too small for "1/2 / 50%" at a readable size
+    assert plot.aggregate_heatmap(reach, PORT, ax=ax).texts_ is None
+    assert plot.aggregate_heatmap(reach, PORT).texts_ is not None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 
 import matplotlib
 import pytest
+from matplotlib.patches import Rectangle
 
 import netpolkit as npk
 from netpolkit.course import Tutorial
-from netpolkit.widgets import Explorer, ExplorerState, explore
+from netpolkit.widgets import CSS_CLASSES, Explorer, ExplorerState, explore
 
 matplotlib.use("Agg")
 
@@ -166,11 +168,11 @@ def test_view_follows_the_widgets(aks):
     explorer.port.value = "TCP/3000"
     assert explorer.state.step == "s4-web-netpol" and explorer.state.port == "TCP/3000"
     assert explorer.summary.value.startswith("s4-web-netpol:") and "TCP/3000" in explorer.summary.value
-    assert "NetworkPolicy yournamespace/web-netpol" in explorer.policies.options
+    assert "NetworkPolicy yournamespace/web-netpol" in explorer.policy_boxes
     explorer.source.value, explorer.destination.value = "yournamespace/web", "yournamespace/api"
     assert "ALLOWED" in explorer.explain.value
-    explorer.policies.value = tuple(r for r in explorer.policies.options if "web-netpol" not in r)
-    assert "web-netpol" in " ".join(explorer.state.disabled)
+    explorer.policy_boxes["NetworkPolicy yournamespace/web-netpol"].value = False  # one click, one policy
+    assert explorer.state.disabled == {"NetworkPolicy yournamespace/web-netpol"}
     assert "BLOCKED" in explorer.explain.value
     titles = [ax.get_title() for ax in explorer.figure_.axes]
     assert any("TCP/3000" in t for t in titles), titles  # the heatmap of the chosen port was drawn
@@ -212,21 +214,17 @@ def test_view_of_a_list_of_steps_stays_in_line_with_the_state(tiny):
     redraws = []
     explorer.state.observe(lambda s: redraws.append(s.step))
     assert explorer.profile.options == ("upstream", "calico", "cilium")
-    assert explorer.source.options == ("", "shop/api", "shop/db", "shop/web")
+    assert [value for _, value in explorer.source.options] == ["", "shop/api", "shop/db", "shop/web"]
     explorer.port.value = "TCP/5432"
     assert explorer.state.port == "TCP/5432" and explorer.summary.value.startswith("open: ")
     assert "on TCP/5432 (upstream)" in explorer.summary.value
     assert redraws == ["open"]
     explorer.step.value = "web-to-api"
     assert redraws == ["open", "web-to-api"]  # one change, one redraw: syncing the policy list toggles nothing
-    assert (
-        explorer.policies.value
-        == explorer.policies.options
-        == (
-            "NetworkPolicy shop/deny-all",
-            "NetworkPolicy shop/web-to-api",
-        )
-    )
+    assert {ref: box.value for ref, box in explorer.policy_boxes.items()} == {
+        "NetworkPolicy shop/deny-all": True,
+        "NetworkPolicy shop/web-to-api": True,
+    }
     explorer.port.value = "TCP/80"
     explorer.source.value = "shop/web"
     assert explorer.state.highlighted == "shop/web" and explorer.state.highlight_role == "source"
@@ -237,7 +235,7 @@ def test_view_of_a_list_of_steps_stays_in_line_with_the_state(tiny):
     assert explorer.state.profile == "cilium" and explorer.summary.value.endswith("(cilium)")
     redraws.clear()
     explorer.state.select_step("open")  # a change made on the state shows in the widgets ...
-    assert explorer.step.value == "open" and explorer.policies.options == ()
+    assert explorer.step.value == "open" and explorer.policy_boxes == {} and explorer.policies.children == ()
     assert redraws == ["open"]  # ... and the widgets being synced do not echo it back
     (output,) = explorer.picture.outputs
     assert output["output_type"] == "display_data" and output["data"]["image/png"]
@@ -252,3 +250,134 @@ def test_show_changes_draws_heatmap_and_diff(tiny):
     explorer.changes.value = False
     assert len(explorer.figure_.axes) == single
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+
+
+# ---- the view as participants use it (issue 11): one click per policy, both ends outlined, a static fallback ----
+
+
+def _outlines(figure):
+    """(x, y, width, height) of the thick outlines on the first heatmap of ``figure``."""
+    ax = figure.axes[0]
+    return {
+        (p.get_x(), p.get_y(), p.get_width(), p.get_height())
+        for p in ax.patches
+        if isinstance(p, Rectangle) and not p.get_fill() and p.get_linewidth() >= 2
+    }
+
+
+def test_one_click_toggles_one_policy_and_names_are_whole(tiny):
+    explorer = explore(tiny)
+    explorer.step.value = "web-to-api"
+    boxes = explorer.policy_boxes
+    assert [b.description for b in boxes.values()] == ["NetworkPolicy shop/deny-all", "NetworkPolicy shop/web-to-api"]
+    assert all(b.layout.width == "auto" and not b.indent for b in boxes.values())  # the whole name, no ellipsis
+    before = explorer.png_
+    boxes["NetworkPolicy shop/deny-all"].value = False  # a plain click: the other policy stays on
+    assert explorer.state.disabled == {"NetworkPolicy shop/deny-all"}
+    assert boxes["NetworkPolicy shop/web-to-api"].value is True
+    assert explorer.png_ != before  # shop/db now reaches shop/web: the picture changed
+    boxes["NetworkPolicy shop/deny-all"].value = True
+    assert explorer.state.disabled == frozenset()
+
+
+def test_a_step_without_policies_says_so(tiny):
+    explorer = explore(tiny)
+    assert explorer.state.step == "open" and explorer.policy_boxes == {}
+    assert explorer.no_policy.layout.display is None and "No policy in this step" in explorer.no_policy.value
+    explorer.step.value = "deny-all"
+    assert explorer.no_policy.layout.display == "none" and list(explorer.policy_boxes) == [
+        "NetworkPolicy shop/deny-all"
+    ]
+
+
+def test_source_destination_and_their_cell_are_outlined(tiny):
+    explorer = explore(tiny)
+    ids = list(explorer.state.reach.frame(explorer.state.port).index)  # shop/api, shop/db, shop/web
+    n, api, web = len(ids), ids.index("shop/api"), ids.index("shop/web")
+    assert _outlines(explorer.figure_) == set()
+    plain = explorer.png_
+    explorer.destination.value = "shop/api"  # a destination alone changes the picture: its column
+    assert _outlines(explorer.figure_) == {(api - 0.5, -0.5, 1, n)}
+    assert explorer.png_ != plain and "is reached by" in explorer.explain.value
+    explorer.source.value = "shop/web"  # both ends: the row, the column and the pair's cell
+    assert _outlines(explorer.figure_) == {
+        (-0.5, web - 0.5, n, 1),
+        (api - 0.5, -0.5, 1, n),
+        (api - 0.5, web - 0.5, 1, 1),
+    }
+    assert "ALLOWED" in explorer.explain.value
+    explorer.destination.value = ""
+    assert _outlines(explorer.figure_) == {(-0.5, web - 0.5, n, 1)}
+
+
+def test_dropdowns_are_as_wide_as_their_longest_option(aks):
+    explorer = explore(aks)
+    for dropdown in (explorer.step, explorer.port, explorer.profile, explorer.source, explorer.destination):
+        labels = [o[0] if isinstance(o, tuple) else o for o in dropdown.options]
+        chars = max(len(label) for label in labels) + len(dropdown.description)
+        assert dropdown.layout.width == f"calc({chars + 3}ch + 48px)", dropdown.description
+        assert dropdown.style.description_width == "initial"  # the description is never cut either
+    assert "www.microsoft.com" in " ".join(v for _, v in explorer.source.options)
+
+
+def test_every_control_has_a_description_and_a_css_class(aks):
+    explorer = explore(aks)
+    explorer.step.value = "s1-deny-all"
+    controls = {
+        "step": explorer.step,
+        "port": explorer.port,
+        "profile": explorer.profile,
+        "policies": explorer.policies,
+        "no_policy": explorer.no_policy,
+        "source": explorer.source,
+        "destination": explorer.destination,
+        "changes": explorer.changes,
+        "summary": explorer.summary,
+        "explain": explorer.explain,
+        "picture": explorer.picture,
+        "explorer": explorer.widget,
+    }
+    for name, widget in controls.items():
+        assert CSS_CLASSES[name] in widget._dom_classes, name
+    assert len(set(CSS_CLASSES.values())) == len(CSS_CLASSES)
+    assert [explorer.step.description, explorer.source.description, explorer.destination.description] == [
+        "step",
+        "source",
+        "destination",
+    ]
+    for box in explorer.policy_boxes.values():
+        assert CSS_CLASSES["policy"] in box._dom_classes and box.description.startswith("NetworkPolicy ")
+
+
+def test_changes_are_drawn_under_the_heatmap(tiny):
+    explorer = explore(tiny)
+    explorer.step.value = "deny-all"
+    top, bottom = explorer.figure_.axes[:2]
+    assert top.get_title().startswith("who can reach whom") and bottom.get_title().startswith("what changed")
+    assert bottom.get_position().y1 < top.get_position().y0  # one under the other, not side by side
+
+
+def test_static_pages_get_a_picture_and_the_text(tiny):
+    explorer = explore(tiny)
+    explorer.step.value = "web-to-api"
+    explorer.source.value, explorer.destination.value = "shop/db", "shop/api"
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert "BLOCKED" in bundle["text/plain"] and "web-to-api" in bundle["text/plain"]
+    static = explorer.static_bundle()
+    assert '<img src="data:image/png;base64,' in static["text/html"]
+    assert f'class="{CSS_CLASSES["static"]}"' in static["text/html"]
+    assert "BLOCKED" in static["text/html"]  # the explain text of the picked pair
+    assert f":has(.{CSS_CLASSES['explorer']})" in static["text/html"]  # a rendered widget hides it
+
+
+def test_notebook_display_shows_the_widget_then_the_static_picture(tiny, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    explorer = explore(tiny)
+    explorer._ipython_display_()
+    (widget, _), (static, raw) = shown
+    assert widget is explorer.widget and raw and "<img" in static["text/html"]
