@@ -414,7 +414,8 @@ class _Fields:
             self.fail(f"expected a mapping, got {type(data).__name__}")
         unknown = sorted(set(data) - allowed)
         if unknown:
-            self.fail(f"unknown field(s) {', '.join(map(str, unknown))}; expected: {', '.join(sorted(allowed))}")
+            fields = "unknown field" + ("s" if len(unknown) > 1 else "")
+            self.fail(f"{fields} {', '.join(map(str, unknown))}; expected: {', '.join(sorted(allowed))}")
         self.data = data
 
     def fail(self, message: str, key: str | None = None) -> NoReturn:

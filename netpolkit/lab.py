@@ -4,12 +4,16 @@ A lab (``manifests/labs/<id>/``, see ``docs/labs.md``) is a scenario, the ports 
 exact set of allowed connections. :func:`check` applies the participant's YAML to the scenario, compares every
 ordered pair of distinct endpoints with the target and answers with a :class:`CheckResult`: passed, not done,
 invalid (the :class:`~netpolkit.PolicyError` message, never a traceback), or wrong with the differing cells, a
-diff heatmap and a hint aimed at the most likely mistake.
+diff heatmap per differing port and a hint aimed at the most likely mistake.
+
+A participant writes the answer in ``labs/answers/<lab-id>.yaml`` (:meth:`Lab.answer_file` creates it from a
+template on first run); git ignores that folder, so ``git pull`` never meets a participant's answer.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,14 +37,21 @@ from netpolkit.model.calico import CalicoPolicy
 from netpolkit.model.document import Document
 from netpolkit.model.k8s import NetworkPolicy
 from netpolkit.model.ports import PortQuery
+from netpolkit.readable import plural, reasons, styled, verdict
 
-__all__ = ["HINTS", "CheckResult", "Lab", "check", "labs"]
+__all__ = ["ANSWERS_ENV_VAR", "HINTS", "AnswerFile", "CheckResult", "Lab", "answers_dir", "check", "labs"]
+
+ANSWERS_ENV_VAR = "NETPOLKIT_ANSWERS"
+"""Environment variable naming the folder of answer files, instead of ``labs/answers/`` of the checkout."""
 
 PASSED, NOT_DONE, WRONG, INVALID = "passed", "not done", "wrong", "invalid"
 
 HINTS: dict[str, str] = {
-    "invalid": "The YAML could not be read as a policy: fix the field named in the message and check again.",
-    "not-done": "Write your policy YAML in the answer cell, then run the check again.",
+    "invalid": (
+        "Your answer could not be read as policies. Fix the place the message points to (a line and column, or a "
+        "document and field) and check again."
+    ),
+    "not-done": "Write your policies as YAML in your answer file (the link above), save it, then run the check again.",
     "no-effect": (
         "Your policies changed no verdict at all. Does the policy's selector select the pods you mean (their labels, "
         "and the policy's own metadata.namespace)? Does policyTypes name the direction you want to restrict?"
@@ -158,25 +169,179 @@ class Lab:
             frame.loc[endpoint, endpoint] = self_allowed or bool(frame.loc[endpoint, endpoint])
         return frame
 
+    def cells_to_change(self) -> pd.DataFrame:
+        """The cells where the starting cluster differs from the goal: from, to, port, now, goal (allowed/blocked).
+
+        Self pairs never count. This is what an answer has to change, and nothing else.
+        """
+        now = reachability(self.scenario(), ports=self.ports, profile=self.profile)
+        rows = [
+            {"from": src, "to": dst, "port": port, "now": verdict(before), "goal": verdict(after)}
+            for port in self.ports
+            for src, dst, before, after in _differing(now.frame(port), self.target_frame(port))
+        ]
+        return pd.DataFrame(rows, columns=["from", "to", "port", "now", "goal"])
+
+    def change_heatmaps(self) -> list:
+        """One panel per port on which the goal differs from now, marking only the cells you must change.
+
+        Blue ``+``: blocked now, must become allowed; vermillion ``-``: allowed now, must become blocked; muted:
+        already as the goal wants. Returns the :class:`~netpolkit.plot.DiffDisplay` panels (empty when nothing
+        differs); ``[0].figure_`` is the figure.
+        """
+        from netpolkit import plot
+
+        now = reachability(self.scenario(), ports=self.ports, profile=self.profile)
+        frames = {
+            port: _change_states(now.frame(port), self.target_frame(port), now.frame(port)) for port in self.ports
+        }
+        changing = {port: frame for port, frame in frames.items() if _has_change(frame)}
+        if not changing:
+            return []
+        return plot.diff_panels(
+            changing,
+            now.endpoints,
+            profile=self.profile,
+            labels=CHANGE_LABELS,
+            title="cells you must change",
+        )
+
     def show(self) -> None:
-        """Display the story, the goal and, per port, the cluster now next to the goal (in a notebook)."""
+        """Display the story, the goal and one picture of the cells you must change (in a notebook)."""
         from IPython.display import Markdown, display
 
         from netpolkit import plot
 
         display(Markdown(f"## {self.title}\n\n{self.story}\n\n**Goal.** {self.goal}"))
-        now = reachability(self.scenario(), ports=self.ports, profile=self.profile)
-        for port in self.ports:
-            figure, (left, right) = plot.plt.subplots(1, 2, figsize=(13, 4.8), layout="compressed")
-            plot.heatmap(now, port, ax=left, title="now")
-            target = plot.ReachabilityDisplay(self.target_frame(port), now.endpoints, port=port, profile=self.profile)
-            target.plot(right, title="goal")
-            display(figure)
-            plot.plt.close(figure)
+        to_change = self.cells_to_change()
+        panels = self.change_heatmaps()
+        if panels:
+            display(panels[0].figure_)
+            plot.plt.close(panels[0].figure_)
+        display(Markdown(_change_summary(self, to_change)))
 
-    def check(self, answer: str | None) -> CheckResult:
-        """Apply ``answer`` (policy YAML) to the scenario and compare with the target."""
-        return check(self, answer)
+    @property
+    def answer_path(self) -> Path:
+        """Where this lab's answer lives: ``<answers_dir()>/<lab id>.yaml`` (git ignores the folder)."""
+        return answers_dir() / f"{self.id}.yaml"
+
+    def answer_template(self) -> str:
+        """The text a new answer file starts with: the lab's title and goal as comments, and what to do."""
+        goal = "\n".join(f"#   {line}".rstrip() for line in self.goal.splitlines())
+        return (
+            f"# Lab {self.id}: {self.title}\n"
+            f"# Goal:\n{goal}\n#\n"
+            "# Write your policies below this comment, as YAML: one or more documents separated by a line ---.\n"
+            "# Save the file (Ctrl+S), then run the check cell of the lab notebook. Lines starting with #\n"
+            "# are ignored. This file is yours: git ignores labs/answers/, so `git pull` never touches it.\n"
+            "# To start over, delete it and run the answer cell again.\n"
+        )
+
+    def answer_file(self) -> AnswerFile:
+        """Your answer file, created from :meth:`answer_template` when it does not exist yet; shows as a link."""
+        path = self.answer_path
+        created = not path.exists()
+        if created:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.answer_template(), encoding="utf-8")
+        return AnswerFile(path, created)
+
+    def check(self, answer: str | os.PathLike[str] | None = None) -> CheckResult:
+        """Apply ``answer`` to the scenario and compare with the target.
+
+        ``answer``: policy YAML as text, or a file (an :class:`AnswerFile`, a Path); None reads :attr:`answer_path`.
+        """
+        return check(self, self.answer_path if answer is None else answer)
+
+
+CHANGE_LABELS = {
+    "newly allowed": "blocked now, must become allowed",
+    "newly blocked": "allowed now, must become blocked",
+    "allowed": "allowed now, stays allowed",
+    "blocked": "blocked now, stays blocked",
+}
+"""Legend of the lab introduction's picture (:meth:`Lab.change_heatmaps`)."""
+
+RESULT_LABELS = {
+    "newly allowed": "allowed, should be blocked",
+    "newly blocked": "blocked, should be allowed",
+    "allowed": "allowed, as wanted",
+    "blocked": "blocked, as wanted",
+}
+"""Legend of a wrong answer's picture (:meth:`CheckResult.diff_heatmaps`)."""
+
+
+def answers_dir() -> Path:
+    """The folder of answer files: ``$NETPOLKIT_ANSWERS`` when set, else ``labs/answers/`` beside ``manifests/``."""
+    env = os.environ.get(ANSWERS_ENV_VAR)
+    return Path(env).expanduser() if env else manifests_dir().parent / "labs" / "answers"
+
+
+def _shown_path(path: Path) -> str:
+    """A path as a participant reads (and a notebook links) it: relative to the current folder when it can be."""
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return path.as_posix()
+
+
+@dataclass(frozen=True)
+class AnswerFile:
+    """A lab's answer file; in a notebook it shows as a link to open it. Pass it to :meth:`Lab.check`."""
+
+    path: Path
+    created: bool = False
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return _shown_path(self.path)
+
+    def _repr_markdown_(self) -> str:
+        shown = _shown_path(self.path)
+        news = "created it for you just now" if self.created else "it keeps what you saved last time"
+        return (
+            f"**Your answer file: [{shown}]({shown})** ({news}). Click to open it, write your policies, save "
+            "(Ctrl+S), then run the check cell below. Git ignores this file, so `git pull` never touches it."
+        )
+
+
+def _differing(before: pd.DataFrame, after: pd.DataFrame):
+    """(src, dst, before, after) of every cell that differs between two frames, self pairs left out."""
+    wrong = (before.to_numpy() != after.to_numpy()) & ~np.eye(len(before), dtype=bool)
+    for s, d in zip(*np.nonzero(wrong), strict=True):
+        yield before.index[s], before.columns[d], bool(before.iat[s, d]), bool(after.iat[s, d])
+
+
+def _change_states(before: pd.DataFrame, after: pd.DataFrame, diagonal: pd.DataFrame) -> pd.DataFrame:
+    """Diff states from ``before`` to ``after``; self pairs never count and show ``diagonal``'s verdict."""
+    old, new = before.to_numpy(), after.to_numpy()
+    states = np.where(old == new, np.where(new, "allowed", "blocked"), np.where(new, "newly allowed", "newly blocked"))
+    cells = np.diag_indices(len(new))
+    states[cells] = np.where(diagonal.to_numpy()[cells], "allowed", "blocked")
+    return pd.DataFrame(states, index=before.index, columns=before.columns)
+
+
+def _has_change(states: pd.DataFrame) -> bool:
+    return bool(states.isin(["newly allowed", "newly blocked"]).to_numpy().any())
+
+
+def _change_summary(lab: Lab, to_change: pd.DataFrame) -> str:
+    """The sentence under the introduction's picture: how many cells change on which ports, what stays."""
+    if to_change.empty:
+        return "**Nothing to change:** the cluster already matches the goal."
+    ports = list(dict.fromkeys(to_change["port"]))
+    untouched = [p for p in lab.ports if p not in ports]
+    opened = int((to_change["goal"] == "allowed").sum())
+    closed = len(to_change) - opened
+    text = (
+        f"**Cells you must change: {len(to_change)}** on {', '.join(ports)} ({opened} to open, blue +; "
+        f"{closed} to close, vermillion -). Every other cell must stay as it is"
+    )
+    if untouched:
+        text += f"; on {', '.join(untouched)} nothing changes"
+    return text + ". Self pairs (hatched) never count."
 
 
 @cache
@@ -268,95 +433,141 @@ class CheckResult:
         if not self.passed:
             raise AssertionError(str(self))
 
+    def _states(self, port: str) -> pd.DataFrame:
+        if self.reach is None:
+            raise ValueError(f"nothing to draw: the answer is {self.status}")
+        result = self.reach.frame(port)
+        return _change_states(self.lab.target_frame(port), result, result)  # self pairs shown as they are
+
+    @property
+    def differing_ports(self) -> list[str]:
+        """The ports on which some cell differs from the goal, in the lab's order."""
+        return list(dict.fromkeys(self.differences["port"])) if not self.differences.empty else []
+
     def diff_heatmap(self, port: str | None = None, ax=None):
         """Goal vs your result for one port: blue + = allowed but should be blocked, vermillion - = the reverse."""
         from netpolkit import plot
 
-        if self.reach is None:
-            raise ValueError(f"nothing to draw: the answer is {self.status}")
-        port = port or (self.differences["port"].iloc[0] if not self.differences.empty else self.lab.ports[0])
-        result = self.reach.frame(port)
-        got, want = result.to_numpy(), self.lab.target_frame(port).to_numpy()
-        states = np.where(
-            got == want, np.where(got, "allowed", "blocked"), np.where(got, "newly allowed", "newly blocked")
-        )
-        diagonal = np.diag_indices(len(got))  # self pairs never count: shown as they are
-        states[diagonal] = np.where(got[diagonal], "allowed", "blocked")
-        frame = pd.DataFrame(states, index=result.index, columns=result.columns)
-        display = plot.DiffDisplay(frame, self.reach.endpoints, port=str(port), profile=self.reach.profile.name)
+        port = str(PortQuery.parse(port)) if port else (self.differing_ports or list(self.lab.ports))[0]
+        display = plot.DiffDisplay(self._states(port), self.reach.endpoints, port=port, profile=self.reach.profile.name)
         display.plot(ax, title="your result vs the goal")
-        labels = {
-            "newly allowed": "allowed, should be blocked",
-            "newly blocked": "blocked, should be allowed",
-            "allowed (unchanged)": "allowed, as wanted",
-            "blocked (unchanged)": "blocked, as wanted",
-        }
-        for text in display.legend_.get_texts():
-            head, _, count = text.get_text().partition(" (")
-            key = head if head in labels else text.get_text()
-            if key in labels:
-                text.set_text(labels[key] + (f" ({count}" if count and head in labels else ""))
+        plot._relabel_legend(display, RESULT_LABELS)
         return display
 
+    def diff_heatmaps(self) -> list:
+        """Goal vs your result on EVERY port that differs, one panel each in one figure; returns the panels."""
+        from netpolkit import plot
+
+        if self.reach is None:
+            raise ValueError(f"nothing to draw: the answer is {self.status}")
+        ports = self.differing_ports or list(self.lab.ports)[:1]
+        frames = {port: self._states(port) for port in ports}
+        return plot.diff_panels(
+            frames,
+            self.reach.endpoints,
+            profile=self.reach.profile.name,
+            labels=RESULT_LABELS,
+            title="your result vs the goal",
+        )
+
+    def differences_table(self) -> pd.DataFrame:
+        """The differing cells as people read them: from, to, port, should be, is (allowed/blocked), why.
+
+        ``why`` holds both sides' reasons in full, the deciding side first, one per line.
+        """
+        table = self.differences.rename(columns={"expected": "should be", "got": "is"})
+        for column in ("should be", "is"):
+            table[column] = table[column].map(verdict)
+        return table[["from", "to", "port", "should be", "is", "why"]]
+
     def show(self) -> None:
-        """Display the report and, when wrong, the diff heatmap of the first differing port (in a notebook)."""
+        """Display the report and, when wrong, a diff heatmap per differing port, then the cells (in a notebook)."""
         from IPython.display import Markdown, display
+
+        from netpolkit import plot
 
         icon = {PASSED: "✅", NOT_DONE: "✏️", WRONG: "❌", INVALID: "⚠️"}[self.status]
         display(Markdown(f"{icon} **{self.message}**" + (f"\n\n**Hint.** {self.hint}" if self.hint else "")))
         if self.status == WRONG:
-            display(self.differences)
-            shown = self.diff_heatmap()
-            display(shown.figure_)
-            from netpolkit import plot
+            panels = self.diff_heatmaps()
+            display(panels[0].figure_)
+            plot.plt.close(panels[0].figure_)
+            display(styled(self.differences_table(), widths=DIFFERENCE_WIDTHS))
 
-            plot.plt.close(shown.figure_)
+
+DIFFERENCE_WIDTHS = {"from": 0.14, "to": 0.14, "port": 0.08, "should be": 0.08, "is": 0.08, "why": 0.48}
+"""Column shares of the differences table: the reasons get half of a 960 px output."""
 
 
 def _word(allowed: bool) -> str:
-    return "allowed" if allowed else "blocked"
+    return verdict(allowed)
 
 
 def _meaningful(answer: str) -> bool:
     return any(line.strip() and not line.strip().startswith("#") for line in answer.splitlines())
 
 
-def check(lab: Lab | str, answer: str | None) -> CheckResult:
-    """Check a participant's answer (policy YAML) against a lab's goal; never raises for a bad answer."""
+def _for_people(error: PolicyError) -> str:
+    """A PolicyError as a participant reads it: documents counted from 1 (the first document is document 1)."""
+    parts = [error.file] if error.file else []
+    document = error.document
+    if isinstance(document, int):
+        parts.append(f"document {document + 1}")
+    elif isinstance(document, str) and document.partition(",")[0].strip().isdigit():
+        head, _, rest = document.partition(",")
+        parts.append(f"document {int(head) + 1}" + (f",{rest}" if rest else ""))
+    elif document is not None:
+        parts.append(f"document {document}")
+    parts += [x for x in (error.obj, error.path) if x]
+    parts.append(error.message)
+    return ": ".join(parts)
+
+
+def check(lab: Lab | str, answer: str | os.PathLike[str] | None) -> CheckResult:
+    """Check a participant's answer against a lab's goal; never raises for a bad answer.
+
+    ``answer``: policy YAML as text, or a file holding it (a Path or an :class:`AnswerFile`); None or a text
+    without anything but comments is "not done".
+    """
     lab = lab if isinstance(lab, Lab) else Lab.load(lab)
+    source = "your answer"
+    if isinstance(answer, os.PathLike):
+        path = Path(answer)
+        source = _shown_path(path)
+        if not path.is_file():
+            message = f"Not done yet: there is no answer file {source}."
+            return CheckResult(lab, NOT_DONE, message, "not-done", _hint(lab, "not-done"))
+        answer = path.read_text(encoding="utf-8")
     if not answer or not _meaningful(answer):
-        return CheckResult(lab, NOT_DONE, "Not done yet: your answer is empty.", "not-done", _hint(lab, "not-done"))
+        where = "your answer" if source == "your answer" else f"your answer file {source}"
+        message = f"Not done yet: {where} holds no policy yet."
+        return CheckResult(lab, NOT_DONE, message, "not-done", _hint(lab, "not-done"))
     try:
-        documents = read_text(answer, "your answer")
+        documents = read_text(answer, source)
         policies = _answer_policies(lab, documents)
         cluster = lab.scenario().apply(documents)
         reach = reachability(cluster, ports=lab.ports, profile=lab.profile)
-    except (PolicyError, ValueError) as exc:
+    except PolicyError as exc:
+        message = f"Your answer is not valid: {_for_people(exc)}"
+        return CheckResult(lab, INVALID, message, "invalid", _hint(lab, "invalid"))
+    except ValueError as exc:
         return CheckResult(lab, INVALID, f"Your answer is not valid: {exc}", "invalid", _hint(lab, "invalid"))
-    rows = []
-    for port in lab.ports:
-        got, want = reach.frame(port), lab.target_frame(port)
-        wrong = (got.to_numpy() != want.to_numpy()) & ~np.eye(len(got), dtype=bool)
-        for s, d in zip(*np.nonzero(wrong), strict=True):
-            rows.append(
-                {
-                    "from": got.index[s],
-                    "to": got.columns[d],
-                    "port": port,
-                    "expected": bool(want.iat[s, d]),
-                    "got": bool(got.iat[s, d]),
-                }
-            )
+    rows = [
+        {"from": src, "to": dst, "port": port, "expected": want, "got": got}
+        for port in lab.ports
+        for src, dst, want, got in _differing(lab.target_frame(port), reach.frame(port))
+    ]
     differences = pd.DataFrame(rows, columns=["from", "to", "port", "expected", "got", "why"])
     if differences.empty:
         return CheckResult(lab, PASSED, "Passed: your policies give exactly the goal's reachability.", reach=reach)
-    differences["why"] = [
-        "; ".join(line.strip() for line in str(reach.explain(r["from"], r["to"], r["port"])).splitlines()[1:])
-        for _, r in differences.iterrows()
-    ]
+    differences["why"] = [reasons(reach.explain(r["from"], r["to"], r["port"])) for _, r in differences.iterrows()]
     hint_id, hint = _diagnose(lab, policies, reach, differences, documents)
     count = len(differences)
-    message = f"Not yet: {count} connection{'s differ' if count != 1 else ' differs'} from the goal."
+    ports = list(dict.fromkeys(differences["port"]))
+    message = (
+        f"Not yet: {plural(count, 'connection')} {'differs' if count == 1 else 'differ'} from the goal, "
+        f"on {', '.join(ports)}."
+    )
     return CheckResult(lab, WRONG, message, hint_id, hint, differences, reach)
 
 
@@ -379,6 +590,10 @@ def _hint(lab: Lab, hint_id: str, **values: Any) -> str:
     text = HINTS[hint_id].format(**values) if values else HINTS[hint_id]
     extra = lab.hints.get(hint_id)
     return f"{extra} {text}" if extra else text
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _cell(row: pd.Series) -> str:
@@ -600,11 +815,11 @@ def _diagnose(
     def too_open():
         if extra.empty:
             return None
-        return "too-open", {"cell": _cell(extra.iloc[0]), "why": extra.iloc[0]["why"].strip()}
+        return "too-open", {"cell": _cell(extra.iloc[0]), "why": _one_line(extra.iloc[0]["why"])}
 
     def too_closed():
         row = missing.iloc[0]
-        return "too-closed", {"cell": _cell(row), "why": row["why"].strip()}
+        return "too-closed", {"cell": _cell(row), "why": _one_line(row["why"])}
 
     # Specific diagnoses first; "no effect" only before the generic too-open / too-closed.
     detectors: list[Callable[[], tuple[str, dict] | None]] = [

@@ -25,13 +25,18 @@ from netpolkit.cluster import Cluster
 from netpolkit.course import Step, Tutorial, Variant, check_step, reachability_for
 from netpolkit.engine import get_profile
 from netpolkit.matrix import Reachability, reachability
+from netpolkit.readable import plural, reasons, verdict
+from netpolkit.readable import styled as styled_table
 
 __all__ = [
     "assert_step",
     "expectations_table",
+    "experiment",
+    "experiment_table",
     "explain",
     "live_heatmap",
     "load",
+    "manifest_markdown",
     "policy_order",
     "previous_id",
     "profile_differences",
@@ -77,14 +82,38 @@ def previous_id(tutorial: Tutorial, step_id: str) -> str | None:
     return tutorial.steps[index - 1].id if index else None
 
 
-def show_manifest(item: Step | Variant) -> None:
-    """Display the manifest file a step (or variant) applies, as a YAML code block; deletions are listed first."""
+FOLD_AFTER_LINES = 40
+"""A manifest longer than this is shown folded: its first :data:`FOLDED_PREVIEW_LINES` lines, the rest on a click."""
+FOLDED_PREVIEW_LINES = 12
+
+
+def manifest_markdown(item: Step | Variant) -> str:
+    """The Markdown :func:`show_manifest` displays: deletions first, then the file as a YAML block.
+
+    A file longer than :data:`FOLD_AFTER_LINES` lines shows its first :data:`FOLDED_PREVIEW_LINES` lines and
+    folds the whole file into an HTML ``<details>`` element ("N more lines: click to show the whole file").
+    """
     text = item.file.read_text(encoding="utf-8").strip()
     gone = "".join(
         f"`kubectl delete {d.kind} {d.name}" + (f" -n {d.namespace}`" if d.namespace else "`") + " first, then:\n\n"
         for d in getattr(item, "delete", ())
     )
-    _markdown(f"{gone}**`{item.file.parent.name}/{item.file.name}`**\n\n```yaml\n{text}\n```")
+    head = f"{gone}**`{item.file.parent.name}/{item.file.name}`**"
+    lines = text.splitlines()
+    if len(lines) <= FOLD_AFTER_LINES:
+        return f"{head}\n\n```yaml\n{text}\n```"
+    preview = "\n".join(lines[:FOLDED_PREVIEW_LINES])
+    more = len(lines) - FOLDED_PREVIEW_LINES
+    return (
+        f"{head} ({len(lines)} lines; the first {FOLDED_PREVIEW_LINES}:)\n\n```yaml\n{preview}\n```\n\n"
+        f"<details><summary>... {more} more lines: click to show the whole file</summary>\n\n"
+        f"```yaml\n{text}\n```\n\n</details>"
+    )
+
+
+def show_manifest(item: Step | Variant) -> None:
+    """Display the manifest file a step (or variant) applies (see :func:`manifest_markdown`; long files folded)."""
+    _markdown(manifest_markdown(item))
 
 
 def step_heatmaps(
@@ -113,15 +142,28 @@ def _check(tutorial: Tutorial, step_id: str, profile: str | None) -> pd.DataFram
     return check_step(reach(tutorial, step_id, profile), tutorial.find(step_id))
 
 
+EXPECTATION_WIDTHS = {
+    "from": 0.12,
+    "to": 0.12,
+    "port": 0.08,
+    "tested with": 0.16,
+    "expected": 0.075,
+    "computed": 0.075,
+    "ok": 0.04,
+    "why": 0.33,
+}
+"""Column shares of the styled expectations table: the reason gets a third, nothing is cut at 960 px."""
+
+
 def expectations_table(tutorial: Tutorial, step_id: str, *, profile: str | None = None, styled: bool = False):
     """The tutorial's own tests of a step, expected vs computed, as a DataFrame (a Styler with ``styled=True``).
 
     Columns: from, to, port (the destination pod port), via (how the tutorial addressed it), test (its command),
-    expected, computed, ok (✓/✗), why.
+    expected, computed (``allowed`` / ``blocked``), ok (✓/✗), why. The Styler, laid out for a 960 px notebook
+    output, puts via and test on two lines of one "tested with" column, wraps long values and marks wrong rows.
     """
     checked = _check(tutorial, step_id, profile)
     why = [e.why for e in tutorial.find(step_id).expect]
-    word = {True: "allowed", False: "blocked"}
     table = pd.DataFrame(
         {
             "from": checked["from"],
@@ -129,19 +171,23 @@ def expectations_table(tutorial: Tutorial, step_id: str, *, profile: str | None 
             "port": checked["protocol"] + "/" + checked["port"].astype(str),
             "via": checked["via"].fillna(""),
             "test": checked["test"].fillna(""),
-            "expected": checked["expected"].map(word),
-            "computed": checked["computed"].map(word),
+            "expected": checked["expected"].map(verdict),
+            "computed": checked["computed"].map(verdict),
             "ok": checked["ok"].map({True: OK, False: WRONG}),
             "why": why,
         }
     )
     if not styled:
         return table
+    shown = table.drop(columns=["via", "test"])
+    tested = [_tested_with(via, test) for via, test in zip(table["via"], table["test"], strict=True)]
+    shown.insert(3, "tested with", tested)
+    return styled_table(shown, widths=EXPECTATION_WIDTHS, wrong=list(table["ok"] == WRONG))
 
-    def colour(row: pd.Series) -> list[str]:
-        return ["background-color: #F8D7C4" if row["ok"] == WRONG else ""] * len(row)
 
-    return table.style.apply(colour, axis=1).set_properties(**{"text-align": "left"}).hide(axis="index")
+def _tested_with(via: str, test: str) -> str:
+    """How the tutorial addressed the destination and the command it ran, one per line."""
+    return "\n".join(part for part in (f"via {via}" if via else "", test) if part)
 
 
 def assert_step(tutorial: Tutorial, step_id: str, *, profile: str | None = None) -> None:
@@ -154,7 +200,7 @@ def assert_step(tutorial: Tutorial, step_id: str, *, profile: str | None = None)
             f"{'allowed' if r['expected'] else 'blocked'}, computed {'allowed' if r['computed'] else 'blocked'}"
             for _, r in wrong.iterrows()
         ]
-        raise AssertionError(f"{tutorial.id} {step_id}: {len(wrong)} wrong verdict(s)\n" + "\n".join(lines))
+        raise AssertionError(f"{tutorial.id} {step_id}: {plural(len(wrong), 'wrong verdict')}\n" + "\n".join(lines))
 
 
 def explain(tutorial: Tutorial, step_id: str, src: str, dst: str, port: str, *, profile: str | None = None):
@@ -165,7 +211,8 @@ def explain(tutorial: Tutorial, step_id: str, src: str, dst: str, port: str, *, 
 def profile_differences(tutorial: Tutorial, step_id: str, profiles: tuple[str, str] = ("upstream", "calico")):
     """Cells whose verdict differs between two profiles after a step, on every port computed for it.
 
-    Columns: src, dst, port, one verdict column per profile, self (a pod to itself), tested (a tutorial cell).
+    Columns: src, dst, port, one verdict column per profile (``allowed`` / ``blocked``), self (a pod to itself,
+    bool), tested (a tutorial cell, bool).
     """
     first, second = (reach(tutorial, step_id, p) for p in profiles)
     tested = {(e.src, e.dst, e.port_spec) for e in tutorial.find(step_id).expect}
@@ -174,7 +221,7 @@ def profile_differences(tutorial: Tutorial, step_id: str, profiles: tuple[str, s
         a, b = first.frame(port), second.frame(port)
         changed = (a != b).stack()
         for src, dst in changed[changed].index:
-            verdicts = {profiles[0]: bool(a.at[src, dst]), profiles[1]: bool(b.at[src, dst])}
+            verdicts = {profiles[0]: verdict(a.at[src, dst]), profiles[1]: verdict(b.at[src, dst])}
             rows.append(
                 {
                     "src": src,
@@ -269,7 +316,8 @@ def experiment(
 ) -> pd.DataFrame:
     """One pitfall settled: apply ``policies`` (YAML) to the world, check each (src, dst, port, expected) and assert.
 
-    Shows a small heatmap of the first check's port (when ``draw``) and returns the verdict table. With several
+    Shows a small heatmap of the first check's port (when ``draw``), then the verdict table of
+    :func:`experiment_table` (allowed / blocked, both reasons in full), and returns that table. With several
     ``engines`` (e.g. ``("vectorized", "reference")``) each gets a ``computed (<engine>)`` column and every one must
     give the expected verdict.
     """
@@ -281,21 +329,7 @@ def experiment(
     ports = list(dict.fromkeys(port for _, _, port, _ in checks))
     results = {engine: reachability(cluster, ports=ports, profile=profile, engine=engine) for engine in engines}
     result = results[engines[0]]
-    columns = {engine: "computed" if len(engines) == 1 else f"computed ({engine})" for engine in engines}
-    rows = [
-        {
-            "from": s,
-            "to": d,
-            "port": p,
-            "expected": e,
-            **{columns[engine]: bool(r.allowed(s, d, p)) for engine, r in results.items()},
-            "why": " | ".join(line.strip() for line in str(result.explain(s, d, p)).splitlines()[1:]),
-        }
-        for s, d, p, e in checks
-    ]
-    table = pd.DataFrame(rows)
-    agree = pd.concat([table[c] == table["expected"] for c in columns.values()], axis=1).all(axis=1)
-    table.insert(4 + len(engines), "ok", agree.map({True: "✓", False: "✗"}))
+    table = experiment_table(results, checks)
     if draw:
         import matplotlib.pyplot as plt
 
@@ -305,7 +339,40 @@ def experiment(
         plot.heatmap(result, ports[0], ax=ax, title=title, highlight=checks[0][1])
         _display(figure)
         plt.close(figure)
-    _display(table)
-    wrong = table[table["ok"] == "✗"]
+    _display(styled_table(table, widths=_experiment_widths(table.columns), wrong=list(table["ok"] == WRONG)))
+    wrong = table[table["ok"] == WRONG]
     assert wrong.empty, f"{title}: wrong verdicts\n{wrong.to_string()}"
     return table
+
+
+def experiment_table(results: dict[str, Reachability], checks: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
+    """The verdict table of :func:`experiment`: one row per (src, dst, port, expected) check.
+
+    Columns: from, to, port, expected, computed (one ``computed (<engine>)`` column per engine when there are
+    several; ``allowed`` / ``blocked``), ok (✓ when every engine gives the expected verdict), why (both sides in
+    full, the deciding side first, one per line; from the first engine).
+    """
+    engines = list(results)
+    first = results[engines[0]]
+    columns = {engine: "computed" if len(engines) == 1 else f"computed ({engine})" for engine in engines}
+    rows = []
+    for src, dst, port, expected in checks:
+        computed = {columns[e]: bool(r.allowed(src, dst, port)) for e, r in results.items()}
+        rows.append(
+            {
+                "from": src,
+                "to": dst,
+                "port": port,
+                "expected": verdict(expected),
+                **{column: verdict(value) for column, value in computed.items()},
+                "ok": OK if all(value == bool(expected) for value in computed.values()) else WRONG,
+                "why": reasons(first.explain(src, dst, port)),
+            }
+        )
+    return pd.DataFrame(rows, columns=["from", "to", "port", "expected", *columns.values(), "ok", "why"])
+
+
+def _experiment_widths(columns: pd.Index) -> dict[str, float]:
+    """Column shares of the experiment table; ``why`` takes what the others leave (at least a third)."""
+    verdicts = {c: 0.08 if c == "computed" else 0.1 for c in columns if str(c).startswith("computed")}
+    return {"from": 0.13, "to": 0.13, "port": 0.08, "expected": 0.08, **verdicts, "ok": 0.04}

@@ -6,9 +6,14 @@ import sys
 from pathlib import Path
 
 import jupytext
+import matplotlib
 import nbformat
 import papermill
 import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
 
 from netpolkit import lab
 
@@ -48,14 +53,9 @@ def test_exercise_notebook_holds_no_solution(solution: Path):
         if line.startswith(("kind:", "apiVersion:", "name:")) or len(line) < 25:
             continue  # short or generic lines may appear in the story too
         assert line not in text, f"solution line {line!r} leaked into the exercise"
-    assert lab.check(solution.stem, _answer_from(exercise)).status == "not done"
-
-
-def _answer_from(exercise: nbformat.NotebookNode) -> str:
-    cells = [c for c in exercise.cells if "answer" in c.get("metadata", {}).get("tags", [])]
-    scope: dict = {}
-    exec(cells[0].source, scope)
-    return scope["answer"]
+    answer_cells = [c for c in exercise.cells if "answer" in c.get("metadata", {}).get("tags", [])]
+    assert [c.source for c in answer_cells] == [make_exercises.ANSWER_STUB]  # the answer lives in a file
+    assert lab.check(solution.stem, lab.Lab.load(solution.stem).answer_template()).status == "not done"
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
@@ -68,6 +68,7 @@ def test_solution_answer_passes_the_check(solution: Path):
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_solution_notebook_runs_with_strict_check(solution: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    monkeypatch.setenv(lab.ANSWERS_ENV_VAR, str(tmp_path / "answers"))  # never a participant's answer file
     notebook = jupytext.read(solution, fmt="py:percent")
     notebook.metadata["kernelspec"] = make_exercises.KERNELSPEC
     source = tmp_path / f"{solution.stem}.ipynb"
@@ -90,6 +91,7 @@ def test_typical_wrong_answer_gets_its_hint(wrong: Path):
     assert result.hint
     if wrong.stem == "invalid":
         assert result.status == "invalid" and "your answer" in result.message
+        assert "field named" not in result.hint  # a YAML syntax error names a line and column, no field
     else:
         assert result.status == "wrong" and not result.differences.empty
 
@@ -148,3 +150,97 @@ def test_cluster_guardrails_rule_hints_name_the_rule():
     assert 'ingress rule 3 "nothing-else-from-outside"' in passed.hint
     accepted = lab.check("07-cluster-guardrails", (folder / "accept-skips-owners.yaml").read_text(encoding="utf-8"))
     assert 'ingress rule 2 "library-is-the-owners-call"' in accepted.hint
+
+
+# ---- the answer file: labs/answers/<lab-id>.yaml, ignored by git --------------------------------------------------
+
+
+@pytest.fixture
+def answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "answers"
+    monkeypatch.setenv(lab.ANSWERS_ENV_VAR, str(folder))
+    return folder
+
+
+def test_answer_file_is_created_from_the_template_once_and_then_kept(answers: Path):
+    exercise = lab.Lab.load("01-default-deny")
+    first = exercise.answer_file()
+    assert first.created and first.path == answers / "01-default-deny.yaml"
+    assert first.path.read_text(encoding="utf-8") == exercise.answer_template()
+    assert exercise.title in exercise.answer_template()
+    first.path.write_text("# my work\n", encoding="utf-8")
+    again = exercise.answer_file()
+    assert not again.created and again.path.read_text(encoding="utf-8") == "# my work\n"
+    assert f"]({again})" in again._repr_markdown_()  # a link a notebook renders
+
+
+def test_check_reads_the_answer_file(answers: Path):
+    solution = _solution_answer(ROOT / "labs" / "solutions" / "01-default-deny.py")
+    exercise = lab.Lab.load("01-default-deny")
+    assert exercise.check().status == "not done"  # no file yet
+    answer = exercise.answer_file()
+    assert exercise.check(answer).status == "not done"  # only the template's comments
+    answer.path.write_text(exercise.answer_template() + solution, encoding="utf-8")
+    assert exercise.check(answer).passed
+    assert exercise.check().passed  # no argument: the answer file
+
+
+def test_invalid_answer_file_is_named_and_documents_count_from_one(answers: Path):
+    exercise = lab.Lab.load("01-default-deny")
+    path = exercise.answer_file().path
+    good = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec: {podSelector: {}}\n"
+    path.write_text(good + "---\n" + good.replace("name: a", "name: b").replace("podSelector", "podSelecter"))
+    result = exercise.check()
+    assert result.status == "invalid"
+    assert "01-default-deny.yaml: document 2: NetworkPolicy shop/b: spec.podSelecter" in result.message
+
+
+def test_answers_live_in_a_folder_git_ignores(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(lab.ANSWERS_ENV_VAR, raising=False)
+    assert lab.answers_dir() == ROOT / "labs" / "answers"
+    assert "labs/answers/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+# ---- pictures: every differing port, and only the cells to change --------------------------------------------
+
+
+def test_diff_heatmaps_draw_every_port_that_differs():
+    """The Service-port mistake of lab 01 differs on TCP/80 and TCP/8080: both get a panel."""
+    wrong = ROOT / "tests" / "data" / "labs" / "01-default-deny" / "service-port.yaml"
+    result = lab.check("01-default-deny", wrong.read_text(encoding="utf-8"))
+    panels = result.diff_heatmaps()
+    try:
+        assert [p.port for p in panels] == ["TCP/80", "TCP/8080"]
+        for panel in panels:
+            shown = panel.counts_["newly allowed"] + panel.counts_["newly blocked"]
+            assert shown == int((result.differences["port"] == panel.port).sum())
+        assert len({id(p.figure_) for p in panels}) == 1  # one figure
+    finally:
+        plt.close(panels[0].figure_)
+
+
+@pytest.mark.parametrize("lab_id", lab.labs())
+def test_lab_introduction_marks_exactly_the_cells_to_change(lab_id: str):
+    exercise = lab.Lab.load(lab_id)
+    to_change = exercise.cells_to_change()
+    panels = exercise.change_heatmaps()
+    try:
+        assert [p.port for p in panels] == [p for p in exercise.ports if p in set(to_change["port"])]
+        for panel in panels:
+            cells = to_change[to_change["port"] == panel.port]
+            assert panel.counts_["newly allowed"] == int((cells["goal"] == "allowed").sum())
+            assert panel.counts_["newly blocked"] == int((cells["goal"] == "blocked").sum())
+            assert "must become allowed" in panel.legend_.get_texts()[0].get_text()
+    finally:
+        if panels:
+            plt.close(panels[0].figure_)
+
+
+def test_calico_lab_introduction_is_one_panel_for_its_one_cell():
+    exercise = lab.Lab.load("06-calico-ordering")
+    panels = exercise.change_heatmaps()
+    try:
+        assert len(exercise.ports) == 3 and [p.port for p in panels] == ["TCP/3306"]
+        assert panels[0].counts_["newly allowed"] == 1 and panels[0].counts_["newly blocked"] == 0
+    finally:
+        plt.close(panels[0].figure_)

@@ -71,3 +71,21 @@ def test_policy_order_puts_unordered_policies_last() -> None:
     assert table["order"].iloc[-1] == "none (last)"
     unordered = table[table["order"] == "none (last)"]["name"].tolist()
     assert unordered == sorted(unordered)
+
+
+def test_start_page_lists_every_notebook_and_lab_as_a_link() -> None:
+    """notebooks/00-start-here.ipynb: a Markdown list of links, one per notebook and lab, each to a file that exists."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    start = nbformat.read(root / "notebooks" / "00-start-here.ipynb", as_version=4)
+    text = "\n".join(c.source for c in start.cells if c.cell_type == "markdown")
+    links = re.findall(r"^- \[[^\]]+\]\(([^)]+\.ipynb)\)", text, flags=re.MULTILINE)
+    targets = {(root / "notebooks" / link).resolve() for link in links}
+    assert all(target.is_file() for target in targets), links
+    wanted = {p.resolve() for p in (root / "notebooks").glob("*.ipynb") if p.name != "00-start-here.ipynb"}
+    wanted |= {p.resolve() for p in (root / "labs").glob("*.ipynb")}
+    assert targets == wanted

@@ -1,8 +1,11 @@
 """Generate the lab exercise notebooks from their solutions (``make exercises``); ``--check`` finds drift.
 
 Each ``labs/solutions/<lab-id>.py`` (a jupytext percent script) is the source. Its cells tagged ``solution`` are
-replaced by an ``answer`` cell with an empty answer, and the result is written to ``labs/<lab-id>.ipynb`` without
-outputs. ``--check`` writes nothing and exits 1 when a committed exercise differs from what would be generated.
+replaced by an ``answer`` cell that opens the participant's answer file (``labs/answers/<lab-id>.yaml``, ignored by
+git, created from a template on first run), and the result is written to ``labs/<lab-id>.ipynb`` in its committed
+form (:func:`netpolkit.notebook_files.strip`: no outputs). The exercise never holds an answer, so a participant's
+work never makes a tracked notebook differ from the course's. ``--check`` writes nothing and exits 1 when a
+committed exercise differs from what would be generated.
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from netpolkit.notebook_files import strip
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "labs" / "solutions"
 EXERCISES = ROOT / "labs"
-ANSWER_STUB = '''answer = """
-# Write your policy YAML here: one or more documents separated by ---.
-"""'''
+ANSWER_STUB = """\
+answer = exercise.answer_file()  # labs/answers/<lab-id>.yaml: created on first run, yours, ignored by git
+answer  # the link: click it, write your policies, save (Ctrl+S), then run the check below"""
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def exercise_from_solution(path: Path) -> nbformat.NotebookNode:
-    """The exercise notebook for one solution script: solution cells replaced by an empty answer cell."""
+    """The exercise notebook for one solution script: solution cells replaced by the answer-file cell."""
     notebook = jupytext.read(path, fmt="py:percent")
     cells = []
     for cell in notebook.cells:
@@ -44,8 +49,8 @@ def exercise_from_solution(path: Path) -> nbformat.NotebookNode:
 
 
 def render(notebook: nbformat.NotebookNode) -> str:
-    """The exact text a generated exercise is committed as."""
-    return nbformat.writes(notebook) + "\n"
+    """The exact text a generated exercise is committed as (the form tools/strip_notebooks.py leaves)."""
+    return nbformat.writes(strip(notebook)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

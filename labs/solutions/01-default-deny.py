@@ -2,7 +2,7 @@
 # # Lab 01 — Default deny, then allow-list the shop's flows
 # Kubernetes lets every pod talk to every other pod until a policy selects it. In this lab you isolate a
 # whole namespace for incoming traffic with one policy that has no rules, then open exactly the flows the
-# application needs, on the pods' own ports. The story, the goal and both heatmaps are printed below.
+# application needs, on the pods' own ports. The story, the goal and the cells you must change follow.
 
 # %% tags=["parameters"]
 strict = False  # CI sets strict=True on solutions: then the check raises unless it passes
@@ -11,11 +11,14 @@ strict = False  # CI sets strict=True on solutions: then the check raises unless
 from netpolkit import lab
 
 exercise = lab.Lab.load("01-default-deny")
-exercise.show()  # story, goal, the current heatmap and the target heatmap
+exercise.show()  # story, goal and one picture of the cells you must change
 
 # %% [markdown]
 # ## Your answer
-# Write one or more policies (YAML documents separated by ---) in the cell below, then run the check.
+# Your answer lives in its own file, `answers/01-default-deny.yaml`: git ignores `labs/answers/`, so `git pull`
+# never meets your work and this notebook stays as the course ships it. Run the next cell: the first time it
+# creates the file from a template. Click the link, write one or more NetworkPolicies there (YAML documents
+# separated by `---`), save (Ctrl+S), then run the check. Edit, save and check as often as you like.
 
 # %% tags=["solution"]
 answer = """
@@ -73,6 +76,6 @@ spec:
 
 # %%
 result = exercise.check(answer)
-result.show()  # pass, or the differing cells, a diff heatmap and a hint
+result.show()  # pass, or a hint, a diff heatmap per differing port and the differing cells
 if strict:
     result.raise_unless_passed()

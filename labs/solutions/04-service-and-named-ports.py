@@ -3,7 +3,7 @@
 # A Service is only an address book: by the time a policy looks at a connection, the Service has already
 # rewritten it to a pod and a container port. In this lab you protect a pod that hides behind a Service with
 # different port numbers and different port names, and you see which of those numbers and names a policy may use.
-# The story, the goal and both heatmaps are printed below.
+# The story, the goal and the cells you must change follow.
 
 # %% tags=["parameters"]
 strict = False  # CI sets strict=True on solutions: then the check raises unless it passes
@@ -12,11 +12,14 @@ strict = False  # CI sets strict=True on solutions: then the check raises unless
 from netpolkit import lab
 
 exercise = lab.Lab.load("04-service-and-named-ports")
-exercise.show()  # story, goal, the current heatmap and the target heatmap
+exercise.show()  # story, goal and one picture of the cells you must change
 
 # %% [markdown]
 # ## Your answer
-# Write one or more policies (YAML documents separated by ---) in the cell below, then run the check.
+# Your answer lives in its own file, `answers/04-service-and-named-ports.yaml`: git ignores `labs/answers/`, so
+# `git pull` never meets your work and this notebook stays as the course ships it. Run the next cell: the first
+# time it creates the file from a template. Click the link, write one or more NetworkPolicies there (YAML
+# documents separated by `---`), save (Ctrl+S), then run the check. Edit, save and check as often as you like.
 
 # %% tags=["solution"]
 answer = """
@@ -54,6 +57,6 @@ spec:
 
 # %%
 result = exercise.check(answer)
-result.show()  # pass, or the differing cells, a diff heatmap and a hint
+result.show()  # pass, or a hint, a diff heatmap per differing port and the differing cells
 if strict:
     result.raise_unless_passed()

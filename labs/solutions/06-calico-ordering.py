@@ -3,7 +3,7 @@
 # Calico policies are not simply added up like Kubernetes ones: for each pod and direction they run one after
 # the other, by `order` and then by name, and the first rule that says Allow or Deny wins. In this lab you
 # open one flow between two pods that a cluster-wide policy and a namespace Deny both keep closed.
-# The story, the goal and both heatmaps are printed below.
+# The story, the goal and the cells you must change follow.
 
 # %% tags=["parameters"]
 strict = False  # CI sets strict=True on solutions: then the check raises unless it passes
@@ -12,12 +12,15 @@ strict = False  # CI sets strict=True on solutions: then the check raises unless
 from netpolkit import lab
 
 exercise = lab.Lab.load("06-calico-ordering")
-exercise.show()  # story, goal, the current heatmap and the target heatmap
+exercise.show()  # story, goal and one picture of the cells you must change
 
 # %% [markdown]
 # ## Your answer
-# Write one or more Calico policies (projectcalico.org/v3, YAML documents separated by ---) in the cell below,
-# then run the check.
+# Your answer lives in its own file, `answers/06-calico-ordering.yaml`: git ignores `labs/answers/`, so `git
+# pull` never meets your work and this notebook stays as the course ships it. Run the next cell: the first time
+# it creates the file from a template. Click the link, write one or more Calico policies (projectcalico.org/v3)
+# there (YAML documents separated by `---`), save (Ctrl+S), then run the check. Edit, save and check as often as
+# you like.
 
 # %% tags=["solution"]
 answer = """
@@ -61,6 +64,6 @@ spec:
 
 # %%
 result = exercise.check(answer)
-result.show()  # pass, or the differing cells, a diff heatmap and a hint
+result.show()  # pass, or a hint, a diff heatmap per differing port and the differing cells
 if strict:
     result.raise_unless_passed()

@@ -5,7 +5,7 @@
 # `priority` (lower first) and rules top-down: `Accept` and `Deny` are final, `Pass` hands the connection to the
 # NetworkPolicies of the destination's namespace. In this lab you protect two restricted namespaces of a shared
 # cluster without taking away what their owners, and another admin team, have already decided.
-# The story, the goal and both heatmaps are printed below.
+# The story, the goal and the cells you must change follow.
 
 # %% tags=["parameters"]
 strict = False  # CI sets strict=True on solutions: then the check raises unless it passes
@@ -14,12 +14,15 @@ strict = False  # CI sets strict=True on solutions: then the check raises unless
 from netpolkit import lab
 
 exercise = lab.Lab.load("07-cluster-guardrails")
-exercise.show()  # story, goal, the current heatmap and the target heatmap
+exercise.show()  # story, goal and one picture of the cells you must change
 
 # %% [markdown]
 # ## Your answer
-# Write one or more ClusterNetworkPolicy objects (cluster-scoped: no metadata.namespace; YAML documents
-# separated by ---) in the cell below, then run the check.
+# Your answer lives in its own file, `answers/07-cluster-guardrails.yaml`: git ignores `labs/answers/`, so `git
+# pull` never meets your work and this notebook stays as the course ships it. Run the next cell: the first time
+# it creates the file from a template. Click the link, write one or more ClusterNetworkPolicy objects (cluster-
+# scoped: no metadata.namespace) there (YAML documents separated by `---`), save (Ctrl+S), then run the check.
+# Edit, save and check as often as you like.
 
 # %% tags=["solution"]
 answer = """
@@ -67,6 +70,6 @@ spec:
 
 # %%
 result = exercise.check(answer)
-result.show()  # pass, or the differing cells, a diff heatmap and a hint
+result.show()  # pass, or a hint, a diff heatmap per differing port and the differing cells
 if strict:
     result.raise_unless_passed()
