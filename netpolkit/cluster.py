@@ -23,6 +23,7 @@ from netpolkit.errors import PolicyError, Where, excerpt
 from netpolkit.model import Namespace, Service, Unsupported, Workload, object_key, parse_object
 from netpolkit.model.calico import StagedPolicy
 from netpolkit.model.document import Document
+from netpolkit.model.k8s import parse_address
 from netpolkit.model.labels import check_label_key, check_label_value
 from netpolkit.model.ports import PortQuery
 from netpolkit.runtime import progress, quiet_gc
@@ -216,7 +217,9 @@ class Cluster:
                 )
             seen[pod_id] = workload
 
-    def _replace(self, objects: dict, sources: dict, warnings: Iterable[str] = ()) -> Cluster:
+    def _replace(
+        self, objects: dict, sources: dict, warnings: Iterable[str] = (), *, changed: Iterable[Any] | None = None
+    ) -> Cluster:
         new = Cluster(
             objects,
             {n: str(ip) for n, ip in self._externals.items()},
@@ -225,7 +228,7 @@ class Cluster:
             sources=sources,
             warnings=(*self.warnings, *warnings),
         )
-        if "table" in self.__dict__ and _same_endpoints(self._objects, objects):
+        if "table" in self.__dict__ and _same_endpoints(self._objects, objects, changed):
             # Only policies changed (a what-if): the endpoints, and what the engines built over them, carry over.
             new.__dict__["table"] = self.table
             new.engine_cache = self.engine_cache
@@ -242,7 +245,9 @@ class Cluster:
         docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
         sink = Unsupported(unsupported)
         parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True, sink=sink)
-        return self._replace({**self._objects, **parsed}, {**self._sources, **sources}, sink.warnings)
+        return self._replace(
+            {**self._objects, **parsed}, {**self._sources, **sources}, sink.warnings, changed=parsed.keys()
+        )
 
     def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
         """A new cluster without the object ``kind namespace/name`` (KeyError when there is none).
@@ -255,7 +260,7 @@ class Cluster:
         if key not in self._objects:
             raise KeyError(f"no {kind} {namespace + '/' if namespace else ''}{name} in this cluster")
         objects = {k: v for k, v in self._objects.items() if k != key}
-        return self._replace(objects, {k: v for k, v in self._sources.items() if k != key})
+        return self._replace(objects, {k: v for k, v in self._sources.items() if k != key}, changed=[key])
 
     def label_namespace(self, name: str, labels: Mapping[str, str]) -> Cluster:
         """A new cluster where namespace ``name`` also carries ``labels`` (like ``kubectl label ns``)."""
@@ -406,14 +411,13 @@ class Cluster:
         namespaces = tuple(self.namespace_objects)
         ns_index = {n: i for i, n in enumerate(namespaces)}
         ids, labels, ips, named, accounts, nsi, host = [], [], [], [], [], [], []
-        taken = {ip for ip in self._externals.values()} | {
-            ipaddress.ip_address(w.ip) for _, w, _ in self._pods if w.ip and w.kind == "Pod"
-        }
+        declared = {w.ip: parse_address(w.ip) for _, w, _ in self._pods if w.ip and w.kind == "Pod"}
+        taken = {ip for ip in self._externals.values()} | set(declared.values())
         for pod_id, w, _ in self._pods:
             ids.append(pod_id)
             labels.append(w.labels)
             nsi.append(ns_index[w.namespace])
-            ip = ipaddress.ip_address(w.ip) if (w.ip and w.kind == "Pod") else _synthetic_ip(pod_id, taken)
+            ip = declared[w.ip] if (w.ip and w.kind == "Pod") else _synthetic_ip(pod_id, taken)
             ips.append(ip)
             named.append({(p.name, p.protocol): p.number for p in w.ports if p.name})
             accounts.append(w.service_account)
@@ -672,8 +676,22 @@ def _parse_all(
     return parsed, sources
 
 
-def _same_endpoints(before: Mapping[tuple[str, str, str], Any], after: Mapping[tuple[str, str, str], Any]) -> bool:
-    """Whether two object sets hold the same namespaces, workloads and Services (identical objects)."""
+def _same_endpoints(
+    before: Mapping[tuple[str, str, str], Any],
+    after: Mapping[tuple[str, str, str], Any],
+    changed: Iterable[tuple[str, str, str]] | None = None,
+) -> bool:
+    """Whether two object sets hold the same namespaces, workloads and Services (identical objects).
+
+    ``changed``: the only keys whose objects may differ (a what-if's applied or deleted objects), so that a
+    10,000-pod cluster is not compared object by object; None: compare everything.
+    """
+    if changed is not None:
+        kinds = Namespace | Workload | Service
+        return not any(
+            before.get(k) is not after.get(k) and (isinstance(before.get(k), kinds) or isinstance(after.get(k), kinds))
+            for k in changed
+        )
 
     def endpoints(objects: Mapping[tuple[str, str, str], Any]) -> dict:
         return {k: id(v) for k, v in objects.items() if isinstance(v, Namespace | Workload | Service)}

@@ -24,6 +24,7 @@ from netpolkit.engine import (
     get_profile,
     unenforced,
 )
+from netpolkit.engine.budget import memory_budget as resolve_budget
 from netpolkit.errors import PolicyError, UnknownEndpointError, Where
 from netpolkit.model.calico import BUILTIN_TIERS, CalicoPolicy
 from netpolkit.model.fields import UNSUPPORTED_MODES
@@ -43,6 +44,7 @@ def reachability(
     engine: str = "vectorized",
     *,
     unsupported: str = "error",
+    memory_budget: int | str | None = None,
 ) -> Reachability:
     """Who can open a connection to whom, on which port.
 
@@ -53,6 +55,11 @@ def reachability(
 
     A policy of a dialect the profile's plugin does not enforce is a :class:`~netpolkit.PolicyError`; with
     ``unsupported="ignore"`` it is left out and the result's ``warnings`` say so.
+
+    ``memory_budget``: the most working memory one evaluation holds at once, bytes or a size like ``"2GB"``
+    (default: the ``NETPOLKIT_MEMORY_BUDGET`` environment variable, else 1 GiB; see
+    :mod:`netpolkit.engine.budget`). A cluster whose columns exceed it is evaluated block by block: same verdicts,
+    bounded memory. The result itself (class verdicts) and the loaded cluster are outside the budget.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
@@ -68,7 +75,9 @@ def reachability(
         queries = list(dict.fromkeys(PortQuery.parse(p) for p in ports))
         if not queries:
             raise ValueError("ports is empty: pass at least one port, or None for every declared port")
-    reach = Reachability(cluster, get_profile(profile), engine, unsupported=unsupported)
+    reach = Reachability(
+        cluster, get_profile(profile), engine, unsupported=unsupported, memory_budget=resolve_budget(memory_budget)
+    )
     reach._compute(queries)
     return reach
 
@@ -104,11 +113,19 @@ class Reachability:
     """
 
     def __init__(
-        self, cluster: Cluster, profile: Profile, engine: str = "vectorized", *, unsupported: str = "error"
+        self,
+        cluster: Cluster,
+        profile: Profile,
+        engine: str = "vectorized",
+        *,
+        unsupported: str = "error",
+        memory_budget: int | None = None,
     ) -> None:
         self.cluster = cluster
         self.profile = profile
         self.engine = engine
+        self.memory_budget = resolve_budget() if memory_budget is None else memory_budget
+        """Bytes of working memory an evaluation of one port may hold (see :func:`reachability`)."""
         self._results: dict[PortQuery, ClassVerdict] = {}
         self._policies, dropped = _enforced(cluster, profile, unsupported)
         self.warnings: tuple[str, ...] = (*cluster.warnings, *dropped)
@@ -126,7 +143,7 @@ class Reachability:
     def _compute(self, queries: Sequence[PortQuery]) -> None:
         missing = [q for q in queries if q not in self._results]
         if missing:
-            self._results.update(self._evaluator.evaluate(self.engine, missing))
+            self._results.update(self._evaluator.evaluate(self.engine, missing, memory_budget=self.memory_budget))
 
     def _result(self, port: PortLike | None) -> tuple[PortQuery, ClassVerdict]:
         if port is None:
@@ -398,47 +415,34 @@ def _check_tiers(cluster: Cluster, policies: Sequence) -> None:
 
 
 class Diff:
-    """Cell-by-cell change between two results: "allowed", "blocked", "newly allowed", "newly blocked"."""
+    """Cell-by-cell change between two results: "allowed", "blocked", "newly allowed", "newly blocked".
+
+    Both sides are compared on joint classes (endpoints in the same class on both sides change together), block by
+    block of sources: :meth:`changes` and :meth:`counts` never build an N x N matrix; :meth:`frame` is one.
+    """
 
     def __init__(self, before: Reachability, after: Reachability) -> None:
         self.before = before
         self.after = after
 
-    def _arrays(self, port: PortLike | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(ids both results share, in the later result's order; the old and the new verdicts over them)."""
-        if port is None:
-            port = self.after._result(None)[0]
-        old_index, new_ids = self.before.cluster.table.index, self.after.cluster.table.ids
-        common = [e for e in new_ids if e in old_index]
-        rows_old = np.array([old_index[e] for e in common], dtype=np.intp)
-        rows_new = np.array([self.after.cluster.table.index[e] for e in common], dtype=np.intp)
-        old = self.before.array(port)[np.ix_(rows_old, rows_old)]
-        new = self.after.array(port)[np.ix_(rows_new, rows_new)]
-        return common, old, new
-
-    def frame(self, port: PortLike | None = None) -> pd.DataFrame:
-        """String DataFrame over the endpoints both results share (in the later result's order)."""
-        common, old, new = self._arrays(port)
-        states = np.array(DIFF_STATES, dtype=object)
-        codes = np.where(old == new, new.astype(int), np.where(new, 3, 2))
-        index = pd.Index(common, name="source")
-        return pd.DataFrame(states[codes], index=index, columns=index.rename("destination"))
-
-    def changes(self, port: PortLike | None = None, *, block_cells: int = 2**24) -> pd.DataFrame:
-        """Only the changed cells: src, dst, change ("newly allowed" / "newly blocked"), row by row.
-
-        Compares the two results on joint classes (endpoints in the same class on both sides change together) and
-        expands block by block of sources, so it never builds an N x N matrix.
-        """
-        if port is None:
-            port = self.after._result(None)[0]
-        old, new = self.before._result(port)[1], self.after._result(port)[1]
+    @cached_property
+    def _common(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids both results share, in the later result's order; their rows before; their rows after)."""
         old_index, new_table = self.before.cluster.table.index, self.after.cluster.table
         common = [e for e in new_table.ids if e in old_index]
         rows_old = np.array([old_index[e] for e in common], dtype=np.intp)
         rows_new = np.array([new_table.index[e] for e in common], dtype=np.intp)
-        if not common:
-            return pd.DataFrame({"src": [], "dst": [], "change": []})
+        return np.array(common, dtype=object), rows_old, rows_new
+
+    def _blocks(self, port: PortLike | None, block_cells: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per block of sources (positions among the shared ids): (those positions, verdicts before, after)."""
+        if port is None:
+            port = self.after._result(None)[0]
+        old, new = self.before._result(port)[1], self.after._result(port)[1]
+        ids, rows_old, rows_new = self._common
+        n = len(ids)
+        if n == 0:
+            return
         src_pairs, src_of = np.unique(
             np.stack([old.src_class[rows_old], new.src_class[rows_new]], axis=1), axis=0, return_inverse=True
         )
@@ -448,18 +452,55 @@ class Diff:
         src_of, dst_of = src_of.ravel(), dst_of.ravel()
         was = old.verdict[np.ix_(src_pairs[:, 0], dst_pairs[:, 0])]
         now = new.verdict[np.ix_(src_pairs[:, 1], dst_pairs[:, 1])]
-        ids = np.array(common, dtype=object)
-        step = max(1, block_cells // len(common))
-        parts = []
-        for start in range(0, len(common), step):
-            rows = np.arange(start, min(len(common), start + step))
+        step = max(1, block_cells // n)
+        for start in range(0, n, step):
+            rows = np.arange(start, min(n, start + step))
             before, after = was[src_of[rows]][:, dst_of], now[src_of[rows]][:, dst_of]
             own = (np.arange(len(rows)), rows)  # each endpoint to itself: the profiles may override the policy
             if old.self_allowed:
                 before[own] = True
             if new.self_allowed:
                 after[own] = True
+            yield rows, before, after
+
+    def frame(self, port: PortLike | None = None, *, large: bool = False) -> pd.DataFrame:
+        """String DataFrame over the endpoints both results share (in the later result's order).
+
+        Past :data:`MATRIX_CELLS` cells it needs ``large=True`` (see :meth:`Reachability.array`); :meth:`changes`
+        and :meth:`counts` never build it.
+        """
+        ids = self._common[0]
+        _check_cells(len(ids), large)
+        states = np.array(DIFF_STATES, dtype=object)
+        cells = np.empty((len(ids), len(ids)), dtype=object)
+        for rows, before, after in self._blocks(port, 2**24):
+            codes = np.where(before == after, after.astype(np.int8), np.where(after, 3, 2))
+            cells[rows] = states[codes]
+        index = pd.Index(list(ids), name="source")
+        return pd.DataFrame(cells, index=index, columns=index.rename("destination"))
+
+    def changes(self, port: PortLike | None = None, *, block_cells: int = 2**24) -> pd.DataFrame:
+        """Only the changed cells: src, dst, change ("newly allowed" / "newly blocked"), row by row.
+
+        Expands block by block of about ``block_cells`` cells, so it never builds an N x N matrix.
+        """
+        ids = self._common[0]
+        parts = [pd.DataFrame({"src": [], "dst": [], "change": []})]
+        for rows, before, after in self._blocks(port, block_cells):
             src, dst = np.nonzero(before != after)
             change = np.where(after[src, dst], "newly allowed", "newly blocked")
             parts.append(pd.DataFrame({"src": ids[rows[src]], "dst": ids[dst], "change": change}))
-        return pd.concat(parts, ignore_index=True)
+        return pd.concat(parts[1:], ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def counts(self, port: PortLike | None = None, *, block_cells: int = 2**24) -> dict[str, int]:
+        """How many pairs are in each state of :data:`DIFF_STATES`, counted block by block (no N x N matrix)."""
+        out = dict.fromkeys(DIFF_STATES, 0)
+        for _, before, after in self._blocks(port, block_cells):
+            changed = before != after
+            newly = int(np.count_nonzero(changed & after))
+            allowed = int(np.count_nonzero(after)) - newly
+            out["newly allowed"] += newly
+            out["newly blocked"] += int(np.count_nonzero(changed)) - newly
+            out["allowed"] += allowed
+            out["blocked"] += after.size - allowed - int(np.count_nonzero(changed))
+        return out

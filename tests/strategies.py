@@ -9,6 +9,9 @@ collide often:
 * pod IPs come from 10.0.0.0/28, so IP blocks overlap pods (which is where the profiles differ);
 * the port name ``http`` means 80 on one pod and 8080 on another;
 * label keys are often missing, so NotIn / DoesNotExist and "key absent" paths are exercised;
+* a pod often has a twin (same namespace, labels and ports, another IP: a replica), and CIDRs often split
+  twins (one inside, one outside), so an engine that merges endpoints without looking at their CIDR cells
+  fails: before twins, dropping IP membership from the atom key passed all 300 examples;
 * policies are drawn knowing the cluster: ipBlocks and their ``except`` ranges mostly around endpoint IPs,
   named ports mostly among the declared names, and port queries among the declared ports and the ports
   policies name (both ends and the middle of every ``endPort`` range). Without that bias most generated
@@ -25,7 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-__all__ = ["POD_NET", "cluster_ports", "clusters", "label_selectors", "port_queries"]
+__all__ = ["POD_NET", "cluster_ports", "clusters", "label_selectors", "port_queries", "split_cidr", "twin_ips"]
 
 NAMESPACES = ("a", "b", "c", "d")
 POD_LABEL_KEYS = ("app", "tier")
@@ -115,6 +118,31 @@ class _Context:
     ips: tuple[str, ...]  # pod and external IPs
     port_numbers: tuple[int, ...]  # declared container port numbers
     port_names: tuple[str, ...]  # declared container port names
+    twins: tuple[tuple[str, str], ...] = ()  # IPs of endpoints that only their IP tells apart (see twin_ips)
+
+
+def twin_ips(objects: list[dict[str, Any]], externals: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of IPs of endpoints that nothing but their IP tells apart: pods with the same namespace, labels and
+    containers, and external endpoints (which have neither)."""
+    groups: dict[str, list[str]] = {}
+    for o in objects:
+        if o["kind"] == "Pod" and "status" in o:
+            meta = o["metadata"]
+            key = repr((meta["namespace"], sorted(meta.get("labels", {}).items()), o["spec"]))
+            groups.setdefault(key, []).append(o["status"]["podIP"])
+    groups["external"] = list(externals.values())
+    return [(a, b) for ips in groups.values() for i, a in enumerate(ips) for b in ips[i + 1 :]]
+
+
+@st.composite
+def split_cidr(draw: st.DrawFn, pair: tuple[str, str]) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A CIDR that holds the first IP of ``pair`` and not the second (a longer prefix than the two share)."""
+    a, b = (ipaddress.ip_address(ip) for ip in pair)
+    if a.version != b.version:
+        return ipaddress.ip_network(f"{a}/{a.max_prefixlen}")
+    shared = a.max_prefixlen - (int(a) ^ int(b)).bit_length()
+    prefix = draw(st.integers(shared + 1, a.max_prefixlen))
+    return ipaddress.ip_network(f"{a}/{prefix}", strict=False)
 
 
 @st.composite
@@ -127,7 +155,9 @@ def _subnet_around(draw: st.DrawFn, ip: str, min_prefix: int) -> ipaddress.IPv4N
 @st.composite
 def _ip_block(draw: st.DrawFn, ctx: _Context) -> dict[str, Any]:
     """An ipBlock, usually around an endpoint's IP, with 0-3 ``except`` ranges strictly inside the CIDR."""
-    if ctx.ips and draw(st.integers(0, 2)):
+    if ctx.twins and draw(st.booleans()):
+        cidr = draw(split_cidr(draw(st.sampled_from(ctx.twins))))
+    elif ctx.ips and draw(st.integers(0, 2)):
         cidr = draw(_subnet_around(draw(st.sampled_from(ctx.ips)), 26))
     else:
         cidr = ipaddress.ip_network(draw(st.sampled_from(CIDRS)))
@@ -264,9 +294,10 @@ def _container_ports(draw: st.DrawFn) -> list[dict[str, Any]]:
 def clusters(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """``(objects, externals)`` for ``Cluster.from_objects``.
 
-    2-4 namespaces, 2-8 pods, 0-2 externals, 0-5 policies. A namespace is sometimes left without a Namespace
-    object (it then exists with only its ``kubernetes.io/metadata.name`` label); a pod sometimes has no IP
-    yet (the loader then gives it a synthetic one).
+    2-4 namespaces, 2-8 pods, often 1-2 twins of them (a replica: another name and IP, nothing else), 0-2
+    externals, 0-5 policies. A namespace is sometimes left without a Namespace object (it then exists with only
+    its ``kubernetes.io/metadata.name`` label); a pod sometimes has no IP yet (the loader then gives it a
+    synthetic one).
     """
     names = list(NAMESPACES[: draw(st.integers(2, 4))])
     objects: list[dict[str, Any]] = []
@@ -276,7 +307,16 @@ def clusters(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, str]]:
         labels = draw(_labels(NS_LABEL_KEYS, NS_LABEL_VALUES))
         objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
     n_pods = draw(st.integers(2, 8))
-    pod_hosts = draw(st.lists(st.integers(0, POD_NET.num_addresses - 1), min_size=n_pods, max_size=n_pods, unique=True))
+    n_twins = draw(st.sampled_from((0, 1, 1, 2)))
+    pod_hosts = draw(
+        st.lists(
+            st.integers(0, POD_NET.num_addresses - 1),
+            min_size=n_pods + n_twins,
+            max_size=n_pods + n_twins,
+            unique=True,
+        )
+    )
+    pod_hosts, twin_hosts = pod_hosts[:n_pods], pod_hosts[n_pods:]
     for i, host in enumerate(pod_hosts):
         pod: dict[str, Any] = {
             "apiVersion": "v1",
@@ -291,6 +331,12 @@ def clusters(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, str]]:
         if draw(st.integers(0, 7)) != 0:
             pod["status"] = {"podIP": str(POD_NET[host])}
         objects.append(pod)
+    for i, host in enumerate(twin_hosts):
+        original = draw(st.sampled_from([o for o in objects if o["kind"] == "Pod"]))
+        twin = {**original, "metadata": {**original["metadata"], "name": f"twin{i}"}}
+        twin["status"] = {"podIP": str(POD_NET[host])}
+        objects.append(twin)
+    pod_hosts = pod_hosts + twin_hosts
     free = [str(ip) for k, ip in enumerate(POD_NET) if k not in pod_hosts] + [str(ip) for ip in EXTERNAL_NET]
     external_ips = draw(st.lists(st.sampled_from(free), max_size=2, unique=True))
     externals = {f"ext{i}": ip for i, ip in enumerate(external_ips)}
@@ -301,6 +347,7 @@ def clusters(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, str]]:
         ips=tuple(o["status"]["podIP"] for o in pods if "status" in o) + tuple(external_ips),
         port_numbers=tuple(sorted({p["containerPort"] for p in declared})),
         port_names=tuple(sorted({p["name"] for p in declared if "name" in p})),
+        twins=tuple(twin_ips(objects, externals)),
     )
     for i in range(draw(st.sampled_from((0, 1, 2, 3, 4, 5, 2, 3, 4, 5)))):  # 0-5, rarely none
         objects.append(draw(_policy(i, ctx)))

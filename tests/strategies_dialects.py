@@ -13,7 +13,15 @@ import ipaddress
 from typing import Any
 
 from hypothesis import strategies as st
-from strategies import NS_LABEL_KEYS, NS_LABEL_VALUES, POD_LABEL_KEYS, POD_LABEL_VALUES, label_selectors
+from strategies import (
+    NS_LABEL_KEYS,
+    NS_LABEL_VALUES,
+    POD_LABEL_KEYS,
+    POD_LABEL_VALUES,
+    label_selectors,
+    split_cidr,
+    twin_ips,
+)
 
 __all__ = ["admin_policies", "cilium_policies", "mixed_clusters"]
 
@@ -30,6 +38,7 @@ def _context(objects: list[dict[str, Any]], externals: dict[str, str]) -> dict[s
         "ips": [o["status"]["podIP"] for o in pods if "status" in o] + list(externals.values()),
         "numbers": sorted({p["containerPort"] for p in declared}) or [80],
         "names": sorted({p["name"] for p in declared if "name" in p}) or ["http"],
+        "twins": twin_ips(objects, externals),
     }
 
 
@@ -39,6 +48,9 @@ def _ns_selector(draw: st.DrawFn, ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cidr(draw: st.DrawFn, ctx: dict[str, Any]) -> str:
+    """Often a CIDR that splits twins (endpoints only their IP tells apart), else one around an endpoint."""
+    if ctx["twins"] and draw(st.booleans()):
+        return str(draw(split_cidr(draw(st.sampled_from(ctx["twins"])))))
     if ctx["ips"] and draw(st.integers(0, 3)):
         ip = draw(st.sampled_from(ctx["ips"]))
         return str(ipaddress.ip_network(f"{ip}/{draw(st.integers(26, 32))}", strict=False))

@@ -2,7 +2,9 @@
 
 Random clusters carry random Calico NetworkPolicies, GlobalNetworkPolicies and Tiers (orders with ties and gaps,
 Allow/Deny/Pass/Log, selectors that overlap, nets/notNets, ports/notPorts including named ports and ranges,
-protocols) mixed with Kubernetes NetworkPolicies, which Calico runs at order 1000 in the default tier.
+protocols) mixed with Kubernetes NetworkPolicies, which Calico runs at order 1000 in the default tier. Pods often
+have twins (replicas: only name and IP differ) that the nets split, so merging endpoints by anything but their
+CIDR cells fails.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ SELECTORS = (
     'projectcalico.org/namespace == "b"',
 )
 NAMESPACE_SELECTORS = ("all()", 'team == "x"', 'kubernetes.io/metadata.name != "c"', "!has(team)")
-NETS = ("10.0.0.0/29", "10.0.0.4/30", "203.0.113.0/29", "0.0.0.0/0")
+# Pods are 10.0.0.1, 10.0.0.2, ...: the /31 and /32 split neighbours, so they split a pod from its twin.
+NETS = ("10.0.0.0/29", "10.0.0.4/30", "203.0.113.0/29", "0.0.0.0/0", "10.0.0.2/31", "10.0.0.5/32")
 PORTS = (80, 443, "8000:8100", "http", "dns")
 QUERIES = ("TCP/80", "TCP/8080", "UDP/53", "TCP/443")
 
@@ -129,7 +132,8 @@ def calico_clusters(draw) -> tuple[list[dict], dict[str, str]]:
     for ns in NAMESPACES:
         labels = {"team": "x"} if draw(st.booleans()) else {}
         objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}})
-    for i in range(draw(st.integers(2, 6))):
+    n_pods = draw(st.integers(2, 6))
+    for i in range(n_pods):
         labels = {"app": draw(st.sampled_from(APPS))}
         if draw(st.booleans()):
             labels["tier"] = draw(st.sampled_from(("front", "back")))
@@ -145,6 +149,11 @@ def calico_clusters(draw) -> tuple[list[dict], dict[str, str]]:
                 "status": {"podIP": f"10.0.0.{i + 1}"},
             }
         )
+    for i in range(draw(st.sampled_from((0, 1, 1, 2)))):  # a replica: only its name and IP differ
+        original = draw(st.sampled_from(objects[len(NAMESPACES) :]))
+        twin = {**original, "metadata": {**original["metadata"], "name": f"twin{i}"}}
+        twin["status"] = {"podIP": f"10.0.0.{n_pods + i + 1}"}
+        objects.append(twin)
     if draw(st.booleans()):
         objects.append(
             {

@@ -62,3 +62,48 @@ def test_diff_changes_from_joint_classes_equal_the_cell_by_cell_comparison(befor
     assert list(got["change"]) == [
         "newly allowed" if new[s, d] else "newly blocked" for s, d in zip(src, dst, strict=True)
     ]
+
+
+@pytest.fixture(scope="module")
+def what_if() -> tuple[npk.Reachability, npk.Reachability]:
+    """Before and after deleting an allow-same-namespace policy (some traffic becomes blocked)."""
+    objects, externals = synthetic_cluster_objects(300, 60)
+    base = npk.Cluster.from_objects(objects, externals)
+    policy = next(o for o in objects if o["metadata"]["name"] == "allow-same-namespace")
+    changed = base.delete("NetworkPolicy", policy["metadata"]["namespace"], policy["metadata"]["name"])
+    return npk.reachability(base, ports=["TCP/80"]), npk.reachability(changed, ports=["TCP/80"])
+
+
+def test_diff_frame_is_the_cell_by_cell_states_and_needs_an_opt_in_when_huge(what_if, monkeypatch):
+    before, after = what_if
+    diff = after.diff(before)
+    old, new = before.frame("TCP/80").to_numpy(), after.frame("TCP/80").to_numpy()
+    expected = np.where(
+        old == new, np.where(new, "allowed", "blocked"), np.where(new, "newly allowed", "newly blocked")
+    )
+    got = diff.frame("TCP/80")
+    assert (got.to_numpy() == expected).all() and list(got.index) == list(after.cluster.table.ids)
+    assert (expected == "newly blocked").any()
+    counts = diff.counts("TCP/80", block_cells=2_000)
+    assert counts == {state: int((expected == state).sum()) for state in matrix.DIFF_STATES}
+    monkeypatch.setattr(matrix, "MATRIX_CELLS", 100 * 100)
+    with pytest.raises(ValueError, match="large=True"):
+        diff.frame("TCP/80")
+    assert diff.frame("TCP/80", large=True).equals(got)
+
+
+def test_cli_diff_never_builds_a_pod_matrix(what_if, monkeypatch):
+    from netpolkit.cli import diff as cli_diff
+
+    before, after = what_if
+    expected = after.diff(before).changes("TCP/80")
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("an N x N matrix was built")
+
+    monkeypatch.setattr(npk.Reachability, "array", refuse)
+    diffs, compared, only_old, only_new = cli_diff._port_diffs(before, after)
+    (port,) = diffs
+    assert compared == len(after.cluster.table) ** 2 and only_old == only_new == []
+    assert list(port.src) == list(expected["src"]) and list(port.dst) == list(expected["dst"])
+    assert list(port.allowed) == list(expected["change"] == "newly allowed") and port.counts[1] > 0

@@ -18,7 +18,7 @@ from netpolkit.cli import core
 from netpolkit.engine import Explanation
 from netpolkit.engine.explanation import EXTERNAL, NOT_ISOLATED
 from netpolkit.errors import elide
-from netpolkit.matrix import Reachability
+from netpolkit.matrix import Diff, Reachability
 
 __all__ = ["TABLE_LIMIT", "add_parser", "run", "why"]
 
@@ -152,25 +152,29 @@ def why(explanation: Explanation) -> str:
 
 def _port_diffs(old: Reachability, new: Reachability) -> tuple[list[_PortDiff], int, list[str], list[str]]:
     """Every port's changes over the endpoints both sides have (in the new side's order); the number of pairs
-    compared; the endpoint ids only the old side has, and only the new side."""
+    compared; the endpoint ids only the old side has, and only the new side.
+
+    From :meth:`Diff.changes`, block by block on joint classes: a diff of a huge cluster builds no N x N matrix.
+    """
     old_ids, new_ids = list(old.cluster.table.ids), list(new.cluster.table.ids)
     old_index = old.cluster.table.index
     new_set = set(new_ids)
-    common = [i for i, e in enumerate(new_ids) if e in old_index]
-    same = old_ids == new_ids
-    ids = np.array([new_ids[i] for i in common], dtype=object)
-    new_rows = np.array(common, dtype=np.intp)
-    old_rows = np.array([old_index[new_ids[i]] for i in common], dtype=np.intp)
+    diff = Diff(old, new)
     diffs = []
     for port in new.ports:
-        after, before = new.array(port), old.array(port)
-        if not same:
-            after, before = after[np.ix_(new_rows, new_rows)], before[np.ix_(old_rows, old_rows)]
-        s, d = np.nonzero(after != before)
-        diffs.append(_PortDiff(port, ids[s], ids[d], after[s, d].astype(bool)))
+        changes = diff.changes(port)
+        diffs.append(
+            _PortDiff(
+                port,
+                changes["src"].to_numpy(dtype=object),
+                changes["dst"].to_numpy(dtype=object),
+                (changes["change"] == NEWLY_ALLOWED).to_numpy(dtype=bool),
+            )
+        )
+    common = sum(1 for e in new_ids if e in old_index)
     only_old = [e for e in old_ids if e not in new_set]
     only_new = [e for e in new_ids if e not in old_index]
-    return diffs, len(common) ** 2, only_old, only_new
+    return diffs, common**2, only_old, only_new
 
 
 def _rows(new: Reachability, diff: _PortDiff, limit: int | None) -> list[dict[str, Any]]:

@@ -129,14 +129,18 @@ class Evaluator:
             plan = build_plan(self._policies, dialects, ordered=self.profile.ordered, tiers=self._tiers)
             return VectorizedEngine(atom_table, plan, self.profile), atom_of
 
-    def evaluate(self, engine: str, ports: Sequence[PortQuery]) -> dict[PortQuery, ClassVerdict]:
-        """Verdicts for every pair of endpoints on each port, by the chosen engine."""
+    def evaluate(
+        self, engine: str, ports: Sequence[PortQuery], *, memory_budget: int | None = None
+    ) -> dict[PortQuery, ClassVerdict]:
+        """Verdicts for every pair of endpoints on each port, by the chosen engine. ``memory_budget``: bytes of
+        working memory the vectorized engine may hold at once (None: as much as it needs, in one block; see
+        :mod:`netpolkit.engine.budget`)."""
         if engine == "vectorized":
             vectorized, atom_of = self._atoms
             out = {}
             with quiet_gc():
                 for q in ports:
-                    v = vectorized.evaluate(q)
+                    v = vectorized.evaluate(q, memory_budget)
                     out[q] = ClassVerdict(v.src_class[atom_of], v.dst_class[atom_of], v.verdict, v.self_allowed)
             return out
         if engine == "reference":
@@ -167,8 +171,10 @@ def evaluate(
     engine: str,
     ports: Sequence[PortQuery],
     tiers: Sequence[Any] = (),
+    *,
+    memory_budget: int | None = None,
 ) -> dict[PortQuery, ClassVerdict]:
     """Verdicts for every pair of endpoints on each port, by the chosen engine (see :class:`Evaluator`)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
-    return Evaluator(table, policies, profile, tiers).evaluate(engine, ports)
+    return Evaluator(table, policies, profile, tiers).evaluate(engine, ports, memory_budget=memory_budget)

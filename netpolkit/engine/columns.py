@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Hashable, Iterable
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -33,11 +34,28 @@ class Columns:
         self._ns_code = {n: i for i, n in enumerate(table.namespaces)}
         self._ipv4 = np.array([int(ip) if ip.version == 4 else -1 for ip in table.ips], dtype=np.int64)
         self._memo: dict[Hashable, np.ndarray] = {}
-        self._pods = SelectorCache(table.pod_labels)
-        self._namespaces = SelectorCache(table.namespace_table)
-        self._calico = SelectorCache(table.calico_labels)
-        self._calico_namespaces = SelectorCache(table.calico_namespace_table)
-        self._accounts = SelectorCache(table.service_account_table)
+
+    # Label views, each built on first use (a cluster of NetworkPolicies alone never needs the Calico ones).
+
+    @cached_property
+    def _pods(self) -> SelectorCache:
+        return SelectorCache(self.table.pod_labels)
+
+    @cached_property
+    def _namespaces(self) -> SelectorCache:
+        return SelectorCache(self.table.namespace_table)
+
+    @cached_property
+    def _calico(self) -> SelectorCache:
+        return SelectorCache(self.table.calico_labels)
+
+    @cached_property
+    def _calico_namespaces(self) -> SelectorCache:
+        return SelectorCache(self.table.calico_namespace_table)
+
+    @cached_property
+    def _accounts(self) -> SelectorCache:
+        return SelectorCache(self.table.service_account_table)
 
     def memo(self, key: Hashable, build: Callable[[], np.ndarray]) -> np.ndarray:
         """The column cached under ``key``, built once by ``build()`` (for a dialect's own columns)."""
