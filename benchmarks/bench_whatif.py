@@ -5,8 +5,9 @@ port (``cold``: endpoints, atoms, columns, plan and verdicts from nothing). Then
 and evaluates it: ``change`` (a policy replaced by ``Cluster.apply``), ``add`` (a new policy), ``remove``
 (``Cluster.delete``). A cluster derived when only policies change shares the endpoint table and the engine cache,
 so atoms and every column a policy had already cost are reused; only the plan and the verdicts are computed again.
-``explorer toggle`` is ``ExplorerState.toggle_policy`` then ``state.reach`` (what the explorer redraws from), on
-one port and on every declared port (the explorer's default). Each figure is the median of ``--repeat`` runs; each
+``explorer toggle`` is ``ExplorerState.toggle_policy`` then ``state.reach`` on the current port (what the explorer
+redraws from), for an explorer offering one port and one offering every declared port (the default; the other ports
+are evaluated only when picked). Each figure is the median of ``--repeat`` runs; each
 what-if builds on the same base cluster.
 
     python benchmarks/bench_whatif.py                 # 10,000 pods
@@ -81,7 +82,7 @@ def main() -> None:
         )
     )
     ref = f"NetworkPolicy {namespace}/{name}"
-    for label, ports in (("1 port", [args.port]), ("every declared port", None)):
+    for label, ports in (("1 port", [args.port]), ("every declared port offered", None)):
         state = ExplorerState.from_cluster(cluster, ports=ports)
         _ = state.reach  # the explorer's first drawing
 

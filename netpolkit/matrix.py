@@ -205,6 +205,18 @@ class Reachability:
         s, d = self.resolve(src), self.resolve(dst)
         return self._result(port)[1].pair(s, d)
 
+    def reachable_from(self, src: str, port: PortLike) -> list[str]:
+        """The ids of the endpoints ``src`` may reach on ``port`` (itself left out), without an N x N matrix."""
+        s = self.resolve(src)
+        line = self._result(port)[1].row(s)
+        return [self.cluster.table.ids[d] for d in np.flatnonzero(line) if d != s]
+
+    def reaching(self, dst: str, port: PortLike) -> list[str]:
+        """The ids of the endpoints that may reach ``dst`` on ``port`` (itself left out), without an N x N matrix."""
+        d = self.resolve(dst)
+        line = self._result(port)[1].column(d)
+        return [self.cluster.table.ids[s] for s in np.flatnonzero(line) if s != d]
+
     def long(self, *, allowed_only: bool = False, large: bool = False) -> pd.DataFrame:
         """One row per (src, dst, port): columns src, dst, protocol, port, allowed.
 

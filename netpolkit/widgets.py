@@ -158,7 +158,8 @@ class ExplorerState:
         key = (step, disabled, self.profile)
         if key not in self._cache:
             cluster = self.cluster if (step, disabled) == (self.step, self.disabled) else self.steps[step]
-            self._cache[key] = reachability(cluster, ports=self.ports, profile=self.profile)
+            # One port now; the others are evaluated when asked for (select_port), reusing the cluster's cache.
+            self._cache[key] = reachability(cluster, ports=[self.port], profile=self.profile)
         return self._cache[key]
 
     @property
@@ -195,14 +196,15 @@ class ExplorerState:
         current port (the endpoint itself left out)."""
         if self.highlighted is None:
             return []
-        frame = self.reach.frame(self.port)
-        line = frame.loc[self.highlighted] if self.highlight_role == "source" else frame[self.highlighted]
-        return [e for e, allowed in line.items() if allowed and e != self.highlighted]
+        if self.highlight_role == "source":
+            return self.reach.reachable_from(self.highlighted, self.port)
+        return self.reach.reaching(self.highlighted, self.port)
 
     @property
     def summary(self) -> str:
         """One line: allowed pairs on the current port, self pairs left out."""
-        row = self.reach.summary().loc[self.port]
+        agg = self.reach.aggregate(by="kind", port=self.port)
+        row = {"allowed": agg["allowed"].sum(), "pairs": agg["pairs"].sum()}
         off = f"; {len(self.disabled)} policies switched off" if self.disabled else ""
         return (
             f"{self.step}: {int(row['allowed'])} of {int(row['pairs'])} pairs allowed on {self.port} "

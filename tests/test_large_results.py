@@ -107,3 +107,20 @@ def test_cli_diff_never_builds_a_pod_matrix(what_if, monkeypatch):
     assert compared == len(after.cluster.table) ** 2 and only_old == only_new == []
     assert list(port.src) == list(expected["src"]) and list(port.dst) == list(expected["dst"])
     assert list(port.allowed) == list(expected["change"] == "newly allowed") and port.counts[1] > 0
+
+
+@pytest.mark.parametrize("profile", ["upstream", "cilium"])
+@pytest.mark.parametrize("port", ["TCP/80", "UDP/53"])
+def test_one_row_and_one_column_equal_the_matrix(profile, port):
+    reach = npk.reachability(
+        npk.Cluster.from_objects(*synthetic_cluster_objects(300, 60)), ports=[port], profile=profile
+    )
+    full = reach.frame(port)
+    checked = 0
+    for endpoint in full.index[::17]:
+        expected_row = [d for d, ok in full.loc[endpoint].items() if ok and d != endpoint]
+        expected_column = [s for s, ok in full[endpoint].items() if ok and s != endpoint]
+        assert reach.reachable_from(endpoint, port) == expected_row
+        assert reach.reaching(endpoint, port) == expected_column
+        checked += bool(expected_row) + bool(expected_column)
+    assert checked, "every sampled row and column was empty: nothing was compared"

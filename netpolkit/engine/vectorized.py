@@ -62,6 +62,20 @@ class ClassVerdict:
             return True
         return bool(self.verdict[self.src_class[s], self.dst_class[d]])
 
+    def row(self, s: int) -> np.ndarray:
+        """Whom endpoint ``s`` may reach: one bool per destination endpoint."""
+        line = self.verdict[self.src_class[s]][self.dst_class]
+        if self.self_allowed:
+            line[s] = True
+        return line
+
+    def column(self, d: int) -> np.ndarray:
+        """Who may reach endpoint ``d``: one bool per source endpoint."""
+        line = self.verdict[:, self.dst_class[d]][self.src_class]
+        if self.self_allowed:
+            line[d] = True
+        return line
+
 
 @dataclass(frozen=True)
 class _DirectionColumns:
