@@ -103,9 +103,9 @@ ui-deps:
 	for name in $(CHROMIUM_NAMES); do command -v $$name >/dev/null 2>&1 && exit 0; done; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	   && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release 2>/dev/null; then \
-	  echo "ui-deps: Chromium is missing: apt-get install chromium (for the browser tests in tests/ui)"; \
+	  echo "ui-deps: Chromium is missing: apt-get install chromium fonts-noto-color-emoji (for the browser tests in tests/ui; the font draws the check marks in screenshots)"; \
 	  apt-get update; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-color-emoji \
 	    || DEBIAN_FRONTEND=noninteractive apt-get install -y chromium-browser; \
 	  for name in $(CHROMIUM_NAMES); do command -v $$name >/dev/null 2>&1 && exit 0; done; \
 	  echo "error: apt-get ran but no Chromium is on PATH (looked for: $(CHROMIUM_NAMES))." >&2; exit 1; \
