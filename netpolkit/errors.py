@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,7 +75,12 @@ def elide(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """Where an object came from: file, document index (and list item), object name."""
+    """Where an object came from: file, document index (and list item), object name.
+
+    ``document`` is an index from 0, as code counts: an int, or ``"<index>, items[<i>]"`` for an item of a
+    ``kind: List`` (or another text naming the place, such as a live cluster's list). People read
+    :attr:`document_text`, which counts documents from 1.
+    """
 
     file: str | None = None
     document: int | str | None = None
@@ -84,12 +90,34 @@ class Where:
         """The same place, naming the object found there (``kind namespace/name``)."""
         return Where(self.file, self.document, obj)
 
+    @property
+    def document_text(self) -> str | None:
+        """The document as people read it, counted from 1 (the first document of a file is ``document 1``).
+
+        ``"0, items[2]"`` reads ``document 1, items[2]``: an items index is a field path, counted from 0 like
+        ``spec.ingress[0]``. Another text is shown as it is; None when the document is not known.
+        """
+        return _document_text(self.document)
+
+
+def _document_text(document: int | str | None) -> str | None:
+    if document is None:
+        return None
+    if isinstance(document, int):
+        return f"document {document + 1}"
+    head, comma, rest = document.partition(",")
+    if re.fullmatch(r"[0-9]+", head.strip()):
+        return f"document {int(head) + 1}{comma}{rest}"
+    return f"document {document}"
+
 
 class PolicyError(ValueError):
     """Bad input: names the file, the document, the object and the field path.
 
     ``str(error)`` reads like
-    ``policies.yaml: document 2: NetworkPolicy shop/web: spec.ingress[0].ports[0].port: must be 1-65535, got 70000``.
+    ``policies.yaml: document 2: NetworkPolicy shop/web: spec.ingress[0].ports[0].port: must be 1-65535, got 70000``
+    for the second document of the file (documents counted from 1 where people read them; :attr:`document` is the
+    index from 0).
     """
 
     def __init__(self, message: str, *, where: Where | None = None, path: str | None = None) -> None:
@@ -105,7 +133,7 @@ class PolicyError(ValueError):
 
     @property
     def document(self) -> int | str | None:
-        """The document index inside the file (0-based), if any."""
+        """The document index inside the file (from 0; the message counts from 1), if any."""
         return self.where.document
 
     @property
@@ -118,7 +146,7 @@ class PolicyError(ValueError):
         if self.where.file:
             parts.append(elide(str(self.where.file), 512))
         if self.where.document is not None:
-            parts.append(f"document {self.where.document}")
+            parts.append(elide(self.where.document_text or "", MAX_MESSAGE_CHARS))
         if self.where.obj:
             parts.append(elide(self.where.obj, MAX_MESSAGE_CHARS))
         if self.path:

@@ -269,6 +269,7 @@ RESULT_LABELS = {
     "blocked": "blocked, as wanted",
 }
 """Legend of a wrong answer's picture (:meth:`CheckResult.diff_heatmaps`)."""
+_RESULT_PICTURE = {"labels": RESULT_LABELS, "title": "your result vs the goal"}
 
 
 def answers_dir() -> Path:
@@ -445,12 +446,20 @@ class CheckResult:
         return list(dict.fromkeys(self.differences["port"])) if not self.differences.empty else []
 
     def diff_heatmap(self, port: str | None = None, ax=None):
-        """Goal vs your result for one port: blue + = allowed but should be blocked, vermillion - = the reverse."""
+        """Goal vs your result for one port: blue + = allowed but should be blocked, vermillion - = the reverse.
+
+        On ``ax`` when given, else on a new figure sized for a notebook output (as :meth:`diff_heatmaps`).
+        """
         from netpolkit import plot
 
         port = str(PortQuery.parse(port)) if port else (self.differing_ports or list(self.lab.ports))[0]
-        display = plot.DiffDisplay(self._states(port), self.reach.endpoints, port=port, profile=self.reach.profile.name)
-        display.plot(ax, title="your result vs the goal")
+        states = self._states(port)
+        if ax is None:
+            return plot.diff_panels(
+                {port: states}, self.reach.endpoints, profile=self.reach.profile.name, **_RESULT_PICTURE
+            )[0]
+        display = plot.DiffDisplay(states, self.reach.endpoints, port=port, profile=self.reach.profile.name)
+        display.plot(ax, title=_RESULT_PICTURE["title"])
         plot._relabel_legend(display, RESULT_LABELS)
         return display
 
@@ -462,13 +471,7 @@ class CheckResult:
             raise ValueError(f"nothing to draw: the answer is {self.status}")
         ports = self.differing_ports or list(self.lab.ports)[:1]
         frames = {port: self._states(port) for port in ports}
-        return plot.diff_panels(
-            frames,
-            self.reach.endpoints,
-            profile=self.reach.profile.name,
-            labels=RESULT_LABELS,
-            title="your result vs the goal",
-        )
+        return plot.diff_panels(frames, self.reach.endpoints, profile=self.reach.profile.name, **_RESULT_PICTURE)
 
     def differences_table(self) -> pd.DataFrame:
         """The differing cells as people read them: from, to, port, should be, is (allowed/blocked), why.
@@ -507,22 +510,6 @@ def _meaningful(answer: str) -> bool:
     return any(line.strip() and not line.strip().startswith("#") for line in answer.splitlines())
 
 
-def _for_people(error: PolicyError) -> str:
-    """A PolicyError as a participant reads it: documents counted from 1 (the first document is document 1)."""
-    parts = [error.file] if error.file else []
-    document = error.document
-    if isinstance(document, int):
-        parts.append(f"document {document + 1}")
-    elif isinstance(document, str) and document.partition(",")[0].strip().isdigit():
-        head, _, rest = document.partition(",")
-        parts.append(f"document {int(head) + 1}" + (f",{rest}" if rest else ""))
-    elif document is not None:
-        parts.append(f"document {document}")
-    parts += [x for x in (error.obj, error.path) if x]
-    parts.append(error.message)
-    return ": ".join(parts)
-
-
 def check(lab: Lab | str, answer: str | os.PathLike[str] | None) -> CheckResult:
     """Check a participant's answer against a lab's goal; never raises for a bad answer.
 
@@ -547,10 +534,7 @@ def check(lab: Lab | str, answer: str | os.PathLike[str] | None) -> CheckResult:
         policies = _answer_policies(lab, documents)
         cluster = lab.scenario().apply(documents)
         reach = reachability(cluster, ports=lab.ports, profile=lab.profile)
-    except PolicyError as exc:
-        message = f"Your answer is not valid: {_for_people(exc)}"
-        return CheckResult(lab, INVALID, message, "invalid", _hint(lab, "invalid"))
-    except ValueError as exc:
+    except ValueError as exc:  # a PolicyError names file, document (counted from 1), object and field
         return CheckResult(lab, INVALID, f"Your answer is not valid: {exc}", "invalid", _hint(lab, "invalid"))
     rows = [
         {"from": src, "to": dst, "port": port, "expected": want, "got": got}

@@ -962,6 +962,74 @@ def step_figure(
 
 # ---- several ports in one figure (labs) -------------------------------------------------------------------------
 
+_LEGEND_STATES = ("newly allowed", "newly blocked", "allowed", "blocked")
+_TITLE_SIZE = 12.0  # points: an Axes title ("axes.titlesize" large at "font.size" 10)
+
+
+def _state_label(state: str, labels: dict[str, str], count: int | str) -> str:
+    """A diff legend entry: ``labels``' name for the state (or the default), the count on the changed states."""
+    default = {"allowed": "allowed (unchanged)", "blocked": "blocked (unchanged)"}
+    if state.startswith("newly"):
+        return f"{labels.get(state, state)} ({count})"
+    return labels.get(state, default[state])
+
+
+class _RelabelledDiffDisplay(DiffDisplay):
+    """A :class:`DiffDisplay` whose legend names the states in a caller's words (a lab's), counts kept."""
+
+    def __init__(self, *args, labels: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._state_labels = dict(labels)
+
+    def _draw(self, ax, codes, colors, handles, *args):
+        for handle, state in zip(handles, _LEGEND_STATES, strict=False):
+            handle.set_label(_state_label(state, self._state_labels, self.counts_[state]))
+        return super()._draw(ax, codes, colors, handles, *args)
+
+
+@dataclass(frozen=True)
+class _Panels:
+    """What :func:`diff_panels` draws: one frame per port, and what sizing the panels needs to know about them."""
+
+    frames: dict
+    endpoints: pd.DataFrame
+    profile: str
+    labels: dict
+    title: str
+    suptitle: str | None
+    highlight: str | None
+    n: int
+    names: list
+    groups: list
+    legend: list
+
+    @property
+    def titles(self) -> list[str]:
+        """Every panel's title as :meth:`_PodDisplay._draw` writes it."""
+        return [f"{self.title} — {port} (profile {self.profile})" for port in self.frames]
+
+
+def _panels_layout(panels: _Panels, columns: int) -> tuple[_Plan, int]:
+    """The plan of one panel and how many panels go side by side (at most ``columns``).
+
+    Side by side (legends below) when every panel keeps cells of at least ``_ROW_CELL`` points and its title and
+    legend fit its share of the notebook width; otherwise one panel under the other, each as wide as allowed.
+    """
+    n, names, groups, legend = panels.n, panels.names, panels.groups, panels.legend
+    title_w = _widest(panels.titles, _TITLE_SIZE)
+    for across in range(max(1, min(columns, len(panels.frames))), 1, -1):
+        plan = _plan_panel(n, names, groups, legend, max_width=_MAX_WIDTH / across, legend_below=True)
+        room = 72 * _MAX_WIDTH / across - 4  # points one panel may take, a little left between panels
+        if plan.cell >= _ROW_CELL and title_w <= room and _legend_width(legend) <= room:
+            return plan, across
+    return _plan_panel(n, names, groups, legend, max_width=_MAX_WIDTH), 1
+
+
+def _legend_rows(plan: _Plan, n: int, legend: Sequence[str]) -> int:
+    """Rows of a legend below a panel, as :meth:`_PodDisplay._draw` lays it out (columns that fit the matrix)."""
+    entries = len(legend)
+    return -(-entries // max(1, min(entries, int(n * plan.cell // (_legend_width(legend) + 8)))))
+
 
 def diff_panels(
     frames: dict[str, pd.DataFrame],
@@ -978,36 +1046,78 @@ def diff_panels(
 
     ``frames``: port -> a :data:`netpolkit.matrix.DIFF_STATES` string frame, as :meth:`Diff.frame` returns. ``labels``
     renames legend entries by state ("newly allowed" -> "allowed, should be blocked"), keeping the cell counts.
-    At most ``columns`` panels side by side, more ports on more rows.
+    Sized like every figure here (at most :data:`NOTEBOOK_WIDTH_PX` wide at :data:`INLINE_DPI`, no text under
+    :data:`MIN_FONT`): up to ``columns`` panels side by side, legends below, when their cells stay at least 16 pt
+    and their titles and legends fit; otherwise one under the other, each as wide as a notebook output allows.
     """
     if not frames:
         raise ValueError("diff_panels needs at least one port")
-    n = max(len(frame) for frame in frames.values())
-    _check_size(n, MAX_ENDPOINTS)
-    across = max(1, min(columns, len(frames)))
-    down = -(-len(frames) // across)
-    side = min(_side(n), 7.0)
-    fig, axes = plt.subplots(
-        down, across, figsize=(across * (side + 4.6), down * (side + 2.2)), layout="compressed", squeeze=False
+    labels = labels or {}
+    largest = max(frames.values(), key=len)
+    _check_size(len(largest), MAX_ENDPOINTS)
+    info = endpoints.reindex(largest.index)
+    names = [
+        nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(info.index, info["name"], strict=True)
+    ]
+    widest_count = "0" * len(str(len(largest) ** 2))
+    panels = _Panels(
+        frames=dict(frames),
+        endpoints=endpoints,
+        profile=profile,
+        labels=labels,
+        title=title,
+        suptitle=suptitle,
+        highlight=highlight,
+        n=len(largest),
+        names=names,
+        groups=_groups(info["namespace"].fillna("?").astype(str).tolist()),
+        legend=[_state_label(s, labels, widest_count) for s in _LEGEND_STATES] + ["self (plugin-dependent)"],
     )
-    displays = []
-    for ax, (port, frame) in zip(axes.flat, frames.items(), strict=False):
-        display = DiffDisplay(frame, endpoints, port=str(port), profile=profile)
-        display.plot(ax, title=title, highlight=highlight)
-        _relabel_legend(display, labels or {})
-        displays.append(display)
-    for ax in list(axes.flat)[len(frames) :]:
-        ax.set_visible(False)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=13, fontweight="bold")
+    plan, across = _panels_layout(panels, columns)
+    displays = _draw_panels(panels, plan, across)
+    if across > 1 and _too_wide(displays[0].figure_):  # the estimate was off (a title wider than its share)
+        plt.close(displays[0].figure_)
+        displays = _draw_panels(panels, *_panels_layout(panels, 1))
     return displays
+
+
+def _draw_panels(panels: _Panels, plan: _Plan, across: int) -> list[DiffDisplay]:
+    """The figure of :func:`diff_panels` for one layout: ``across`` panels a row, each laid out by ``plan``."""
+    global _deferred
+    down = -(-len(panels.frames) // across)
+    height = plan.height
+    if plan.legend_below:  # _plan_panel leaves room for two rows of legend
+        height += (_legend_rows(plan, panels.n, panels.legend) - 2) * _TEXT_HEIGHT * 1.5 * _LEGEND_SIZE / 72
+    top = 0.5 if panels.suptitle else 0.0
+    fig, axes = plt.subplots(
+        down, across, figsize=(across * plan.width, down * height + top), layout="compressed", squeeze=False
+    )
+    for ax in list(axes.flat)[len(panels.frames) :]:
+        ax.set_visible(False)
+    _deferred = []
+    try:
+        for ax, (port, frame) in zip(axes.flat, panels.frames.items(), strict=False):
+            display = _RelabelledDiffDisplay(
+                frame, panels.endpoints, port=str(port), profile=panels.profile, labels=panels.labels
+            )
+            display._plot(ax, title=panels.title, highlight=panels.highlight, plan=plan)
+        displays, _deferred = _deferred, None
+    finally:
+        _deferred = None
+    if panels.suptitle:
+        fig.suptitle(panels.suptitle, fontsize=13, fontweight="bold")
+    _fit(displays)
+    return displays
+
+
+def _too_wide(fig) -> bool:
+    """Whether the inline picture of ``fig`` (its tight box, padded) would be wider than a notebook output."""
+    box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches; drawn by _fit already
+    return (box.width + 2 * 0.1) * INLINE_DPI > NOTEBOOK_WIDTH_PX
 
 
 def _relabel_legend(display: DiffDisplay, labels: dict[str, str]) -> None:
     """Rename a diff legend's entries by state, keeping the count in parentheses of the changed states."""
-    texts = display.legend_.get_texts()
-    states = ("newly allowed", "newly blocked", "allowed", "blocked")
-    for text, state in zip(texts, states, strict=False):
+    for text, state in zip(display.legend_.get_texts(), _LEGEND_STATES, strict=False):
         if state in labels:
-            count = display.counts_[state]
-            text.set_text(f"{labels[state]} ({count})" if state.startswith("newly") else labels[state])
+            text.set_text(_state_label(state, labels, display.counts_[state]))

@@ -17,6 +17,7 @@ from netpolkit.cluster import Cluster
 from netpolkit.engine import PROFILES, Explanation, unenforced
 from netpolkit.matrix import Reachability, reachability
 from netpolkit.model import object_key
+from netpolkit.readable import plural
 
 __all__ = ["CSS_CLASSES", "NO_POLICY", "ROLES", "Explorer", "ExplorerState", "explore"]
 
@@ -205,7 +206,7 @@ class ExplorerState:
         """One line: allowed pairs on the current port, self pairs left out."""
         agg = self.reach.aggregate(by="kind", port=self.port)
         row = {"allowed": agg["allowed"].sum(), "pairs": agg["pairs"].sum()}
-        off = f"; {len(self.disabled)} policies switched off" if self.disabled else ""
+        off = f"; {plural(len(self.disabled), 'policy', 'policies')} switched off" if self.disabled else ""
         return (
             f"{self.step}: {int(row['allowed'])} of {int(row['pairs'])} pairs allowed on {self.port} "
             f"({self.profile}){off}"

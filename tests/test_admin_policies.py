@@ -695,7 +695,7 @@ def test_validation_errors(base: str, edits: dict[str, Any], path: str, message:
 
 def test_error_names_the_object() -> None:
     """The error names the kind and the object, like every netpolkit error."""
-    with pytest.raises(PolicyError, match=r"^policies\.yaml: document 0: ClusterNetworkPolicy cnp: spec\.priority: "):
+    with pytest.raises(PolicyError, match=r"^policies\.yaml: document 1: ClusterNetworkPolicy cnp: spec\.priority: "):
         parse(edited(CNP, {"spec.priority": 2000}))
 
 

@@ -24,8 +24,9 @@ import netpolkit as npk
 from netpolkit import PolicyError, limits, model
 from netpolkit.cli import main
 from netpolkit.errors import elide
-from netpolkit.model import Service, Workload
+from netpolkit.model import Service, Workload, labels
 from netpolkit.model.calico_selector import parse as parse_selector
+from netpolkit.model.ports import check_port_name
 
 SECONDS = 1.0  # a correctness bound: a bad file is refused at once, whatever it would expand to
 SHORT = 600  # characters: every error message, whatever the input, stays about this short
@@ -573,6 +574,174 @@ def test_accepted(tmp_path: Path, case: Accepted):
     assert time.monotonic() - start < SECONDS
 
 
+# --------------------------------------------------------------------------- a trailing newline ends no name
+#
+# Kubernetes validates names, label keys and values against whole-string patterns (k8s.io/apimachinery
+# pkg/util/validation/validation.go: labelValueRegexp = "^" + labelValueFmt + "$" with labelValueFmt
+# "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", qualifiedNameRegexp for key names, dns1123SubdomainRegexp for
+# prefixes and names, dns1123LabelRegexp for namespaces; IsValidPortName in the same file). Go's "$" is the end of
+# the text (regexp/syntax: OpEndText, "$" without the m flag, like \z), so "web\n" -- what a YAML "|" block gives --
+# is refused there; Python's "$" also matches before a final "\n", which is why the model uses fullmatch.
+
+PIPE_POD = (
+    "apiVersion: v1\nkind: Pod\n"
+    "metadata:\n  name: web\n  namespace: shop\n  labels:\n{labels}spec: {{containers: []}}\n"
+)
+NEWLINE_NP = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+LABEL_VALUE = r"^label value 'db\\n' must be at most 63 characters"
+
+TRAILING_NEWLINE: list[Refused] = [
+    Refused(
+        "label-value-from-a-yaml-block",
+        PIPE_POD.format(labels="    app: |\n      web\n"),
+        "metadata.labels.app",
+        r"^label value 'web\\n' must be at most 63 characters",
+        obj="Pod shop/web",
+    ),
+    Refused(
+        "label-key-name",
+        PIPE_POD.format(labels='    "app\\n": web\n'),
+        "metadata.labels.app\n",
+        r"^label key name 'app\\n' must be 1-63 characters",
+        obj="Pod shop/web",
+    ),
+    Refused(
+        "label-key-prefix",
+        PIPE_POD.format(labels='    "example.com\\n/app": web\n'),
+        "metadata.labels.example.com\n/app",
+        r"^label key prefix 'example.com\\n' must be a DNS subdomain",
+        obj="Pod shop/web",
+    ),
+    Refused(
+        "namespace-label-value",
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: "a\\n"}}\n',
+        "metadata.labels.team",
+        r"^label value 'a\\n' must be",
+        obj="Namespace shop",
+    ),
+    Refused(
+        "match-labels-value-from-a-yaml-block",
+        NP + "spec:\n  podSelector:\n    matchLabels:\n      app: |\n        db\n",
+        "spec.podSelector.matchLabels.app",
+        LABEL_VALUE,
+    ),
+    Refused(
+        "match-expressions-value",
+        NP + 'spec:\n  podSelector:\n    matchExpressions: [{key: app, operator: In, values: ["db\\n"]}]\n',
+        "spec.podSelector.matchExpressions[0].values[0]",
+        LABEL_VALUE,
+    ),
+    Refused(
+        "match-expressions-key",
+        NP + 'spec:\n  podSelector:\n    matchExpressions: [{key: "app\\n", operator: Exists}]\n',
+        "spec.podSelector.matchExpressions[0].key",
+        r"^label key name 'app\\n' must be 1-63 characters",
+    ),
+    Refused(
+        "service-selector-value",
+        SVC + 'spec:\n  selector: {app: "db\\n"}\n  ports: [{port: 80}]\n',
+        "spec.selector.app",
+        LABEL_VALUE,
+        obj="Service shop/db",
+    ),
+    Refused(
+        "object-name-from-a-yaml-block",
+        NEWLINE_NP + "metadata:\n  name: |\n    db\n  namespace: shop\nspec: {podSelector: {}}\n",
+        "metadata.name",
+        r"^'db\\n' is not a valid name",
+        obj="NetworkPolicy shop/db\n",
+    ),
+    Refused(
+        "namespace-of-an-object",
+        NEWLINE_NP + 'metadata: {name: db, namespace: "shop\\n"}\nspec: {podSelector: {}}\n',
+        "metadata.namespace",
+        r"^'shop\\n' is not a valid namespace name",
+        obj="NetworkPolicy shop\n/db",
+    ),
+    Refused(
+        "namespace-name",
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: "shop\\n"}\n',
+        "metadata.name",
+        r"^'shop\\n' is not a valid name",
+        obj="Namespace shop\n",
+    ),
+    Refused(
+        "container-port-name",
+        POD + 'spec:\n  containers:\n  - name: web\n    ports: [{name: "http\\n", containerPort: 80}]\n',
+        "spec.containers[0].ports[0].name",
+        r"^port name 'http\\n' must be 1-15 lowercase letters",
+        obj="Pod shop/web",
+    ),
+    Refused(
+        "policy-port-name",
+        NP + 'spec:\n  podSelector: {}\n  ingress: [{ports: [{port: "http\\n"}]}]\n',
+        "spec.ingress[0].ports[0].port",
+        r"^port name 'http\\n' must be 1-15 lowercase letters",
+    ),
+    Refused(
+        "kind-of-an-unknown-object",
+        'apiVersion: example.com/v1\nkind: "Widget\\n"\nmetadata: {name: w, namespace: shop}\n',
+        "kind",
+        r"^'Widget\\n' is not a kind",
+        obj=None,
+    ),
+    Refused(
+        "api-version-of-an-unknown-object",
+        'apiVersion: "example.com/v1\\n"\nkind: Widget\nmetadata: {name: w, namespace: shop}\n',
+        "apiVersion",
+        r"^'example.com/v1\\n' is not an apiVersion",
+        obj=None,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", TRAILING_NEWLINE, ids=[c.id for c in TRAILING_NEWLINE])
+def test_a_trailing_newline_is_not_the_end_of_a_name(tmp_path: Path, case: Refused):
+    path = tmp_path / case.file
+    path.write_text(case.text, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        npk.load(path)
+    err = caught.value
+    assert (err.file, err.document, err.obj, err.path) == (str(path), case.document, case.obj, case.path), str(err)
+    assert re.search(case.message, err.message), err.message
+
+
+# (checker, text, valid): the same texts without the newline are valid, so only the newline is refused
+WHOLE_STRINGS = [
+    (labels.check_label_value, "web", True),
+    (labels.check_label_value, "web\n", False),
+    (labels.check_label_value, "\n", False),
+    (labels.check_label_value, "a.b_c-D9", True),
+    (labels.check_label_value, "a.b_c-D9\n", False),
+    (labels.check_label_key, "app", True),
+    (labels.check_label_key, "app\n", False),
+    (labels.check_label_key, "example.com/app", True),
+    (labels.check_label_key, "example.com/app\n", False),
+    (labels.check_label_key, "example.com\n/app", False),
+    (check_port_name, "http", True),
+    (check_port_name, "http\n", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "text", "valid"), WHOLE_STRINGS, ids=[f"{c.__name__}-{t!r}" for c, t, _ in WHOLE_STRINGS]
+)
+def test_label_and_port_name_checks_match_the_whole_string(check, text: str, valid: bool):
+    assert (check(text) is None) == valid, check(text)
+    assert (check(text) is None) == valid  # again: the remembered valid texts never include an invalid one
+
+
+def test_the_memo_of_valid_labels_never_holds_an_invalid_one():
+    """Checked in any order, the valid label texts are remembered and the ones with a newline are not."""
+    for value in ("web", "web\n", "web"):
+        labels.check_label_value(value)
+    for key in ("example.com/app", "example.com/app\n"):
+        labels.check_label_key(key)
+    assert "web" in labels._VALID_VALUES and "example.com/app" in labels._VALID_KEYS
+    assert not {t for t in labels._VALID_VALUES | labels._VALID_KEYS if t != t.strip() or "\n" in t}
+    assert labels.check_label_value("web\n") is not None and labels.check_label_key("example.com/app\n") is not None
+
+
 # --------------------------------------------------------------------------- paths and text
 
 
@@ -619,7 +788,7 @@ def test_an_object_over_the_size_limit_is_refused(monkeypatch: pytest.MonkeyPatc
     yaml_text = "apiVersion: v1\nkind: List\nitems:\n- {kind: Namespace, apiVersion: v1, metadata: {name: small}}\n"
     yaml_text += "- {kind: Namespace, apiVersion: v1, metadata: {name: big, labels: {a: " + "x" * 2000 + "}}}\n"
     with pytest.raises(
-        PolicyError, match=r"export.yaml: document 0, items\[1\]: Namespace big: line 5, column 3: this"
+        PolicyError, match=r"export.yaml: document 1, items\[1\]: Namespace big: line 5, column 3: this"
     ) as caught:
         npk.io.read_text(yaml_text, "export.yaml")
     assert (caught.value.document, caught.value.obj) == ("0, items[1]", "Namespace big")
@@ -703,12 +872,12 @@ CHECK_CASES = [
         "duplicate-expect-key",
         "expect:\n  - {from: shop/web, to: shop/api, port: 8080, allowed: true}\n"
         "expect:\n  - {from: shop/web, to: shop/db, port: 5432, allowed: false}\n",
-        r"expect\.yaml: document 0: expect: line 3, column 1: duplicate key 'expect' \(first at line 1, column 1\)",
+        r"expect\.yaml: document 1: expect: line 3, column 1: duplicate key 'expect' \(first at line 1, column 1\)",
     ),
     (
         "alias-bomb-in-expect-port",
         f"expect:\n  - {{from: shop/web, to: shop/api, port: {bomb()}, allowed: true}}\n",
-        r"expect\.yaml: document 0: expect\[0\]\.port\[0\]\[0\]\[0\]\[7\]: line 2, column \d+: aliases expand",
+        r"expect\.yaml: document 1: expect\[0\]\.port\[0\]\[0\]\[0\]\[7\]: line 2, column \d+: aliases expand",
     ),
     (
         "alias-under-the-limit-in-expect-port",
@@ -748,7 +917,7 @@ CHECK_CASES = [
     (
         "deep",
         "expect: " + "[" * 5000 + "]" * 5000 + "\n",
-        r"expect\.yaml: document 0: expect\[0\]\[0\].*: line 1, column \d+: nested more than 200 levels deep",
+        r"expect\.yaml: document 1: expect\[0\]\[0\].*: line 1, column \d+: nested more than 200 levels deep",
     ),
 ]
 
@@ -768,7 +937,7 @@ def test_check_reads_a_json_expectation_file_as_json(capsys, tmp_path: Path):
     expect = tmp_path / "expect.json"
     expect.write_text('{"expect": [], "expect": []}', encoding="utf-8")
     code, line = run(capsys, "check", CLUSTER, "--expect", str(expect))
-    assert code == 2 and "expect.json: document 0: expect: line 1, column 16: duplicate key 'expect'" in line
+    assert code == 2 and "expect.json: document 1: expect: line 1, column 16: duplicate key 'expect'" in line
 
 
 @pytest.mark.parametrize(
@@ -807,7 +976,7 @@ def test_cli_path_and_argument_errors_are_one_line(capsys, argv: list[str], patt
 def test_cli_reads_a_hostile_stdin(capsys, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("[" * 20_000 + "]" * 20_000))
     code, line = run(capsys, "matrix", "-", "--port", "80")
-    assert code == 2 and "<stdin>: document 0:" in line and "nested more than 200 levels deep" in line
+    assert code == 2 and "<stdin>: document 1:" in line and "nested more than 200 levels deep" in line
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Error paths: every malformed input gives a PolicyError naming the file, document, object and exact field path.
 
-Each table row is one bad document. It is written as document 1 of ``policies.yaml`` (document 0 is a valid
-Namespace), loaded with :func:`netpolkit.load`, and the error must carry exactly the expected ``path`` and ``obj``.
+Each table row is one bad document. It is written as the second document of ``policies.yaml`` (index 1; the first
+is a valid Namespace), loaded with :func:`netpolkit.load`, and the error must carry exactly the expected ``path``
+and ``obj``. Messages count documents from 1, as people do ("document 2"); ``PolicyError.document`` is the index.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from conformance import pod_manifest
 
 import netpolkit as npk
 from netpolkit import PolicyError
+from netpolkit.errors import Where
 
 NAMESPACE_DOC = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
 POLICY = "NetworkPolicy shop/web"
@@ -359,8 +361,38 @@ def test_malformed_input_names_file_document_object_and_field(tmp_path: Path, ba
     err = caught.value
     assert (err.file, err.document, err.obj, err.path) == (str(path), 1, bad.obj, bad.path), err.message
     assert re.search(bad.message, err.message), err.message
-    parts = [str(path), "document 1", *([bad.obj] if bad.obj else []), bad.path, err.message]
+    parts = [str(path), "document 2", *([bad.obj] if bad.obj else []), bad.path, err.message]
     assert str(err) == ": ".join(parts)
+
+
+# (Where.document as code keeps it, counted from 0; how a message shows it, counted from 1)
+DOCUMENT_TEXTS = [
+    (0, "document 1"),
+    (2, "document 3"),
+    ("0, items[2]", "document 1, items[2]"),  # items[2] is a field path, counted from 0 like spec.ingress[0]
+    ("11, items[0]", "document 12, items[0]"),
+    ("networkpolicies in shop, items[3]", "document networkpolicies in shop, items[3]"),  # a live list, no number
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("document", "shown"), DOCUMENT_TEXTS, ids=[str(d) for d, _ in DOCUMENT_TEXTS])
+def test_messages_count_documents_from_one_and_keep_the_index(document, shown):
+    where = Where("policies.yaml", document, "NetworkPolicy shop/web")
+    assert where.document_text == shown
+    err = PolicyError("must be 1-65535, got 70000", where=where, path="spec.ingress[0].ports[0].port")
+    assert err.document == document  # code keeps the index
+    expected = ["policies.yaml", *([shown] if shown else []), "NetworkPolicy shop/web", "spec.ingress[0].ports[0].port"]
+    assert str(err) == ": ".join([*expected, "must be 1-65535, got 70000"])
+
+
+def test_first_document_of_a_file_is_document_1_in_the_message(tmp_path: Path):
+    path = tmp_path / "policies.yaml"
+    path.write_text(rule_port("{port: 70000}") + "---\n" + NAMESPACE_DOC, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        npk.load(path)
+    assert caught.value.document == 0
+    assert str(caught.value).startswith(f"{path}: document 1: NetworkPolicy shop/web: spec.ingress[0].ports[0].port")
 
 
 def test_bad_ids_are_unique():
@@ -374,7 +406,7 @@ def test_error_string_reads_file_document_object_path_message(tmp_path: Path):
     with pytest.raises(PolicyError) as caught:
         npk.load(path)
     assert str(caught.value) == (
-        f"{path}: document 1: NetworkPolicy shop/web: spec.ingress[0].ports[0].port: must be 1-65535, got 70000"
+        f"{path}: document 2: NetworkPolicy shop/web: spec.ingress[0].ports[0].port: must be 1-65535, got 70000"
     )
     assert caught.value.message == "must be 1-65535, got 70000"
     assert isinstance(caught.value, ValueError)
@@ -448,7 +480,7 @@ def test_duplicate_object_in_one_load_names_both_places(tmp_path: Path):
         npk.load(path)
     err = caught.value
     assert (err.file, err.document) == (str(path), 2)
-    assert f"already defined in {path}, document 0" in err.message
+    assert f"already defined in {path}, document 1" in err.message
 
 
 def test_duplicate_object_across_files_names_the_first_file(tmp_path: Path):

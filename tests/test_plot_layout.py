@@ -10,6 +10,7 @@ at ``s * 100 / 72 * min(1, 960 / picture width in px)`` px, and must show at 10 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import matplotlib
 
@@ -20,7 +21,7 @@ import pytest
 from matplotlib.text import Text
 
 import netpolkit as npk
-from netpolkit import plot
+from netpolkit import lab, plot
 
 PORT = "TCP/80"
 DPI = 100  # matplotlib's figure.dpi, what the inline backend renders at
@@ -226,3 +227,95 @@ def test_legend_sits_close_to_the_matrix_labels(drawn):
             right = max([ax.get_window_extent(renderer).x1, *(b.x1 for b in extents(texts[1::2], renderer))])
             if legend.x0 > ax.get_window_extent(renderer).x1:  # beside, not below
                 assert 0 <= (legend.x0 - right) * 72 / DPI <= 30, name
+
+
+# ---- the labs' pictures: the cells to change, and a wrong answer's diff on every differing port ------------------
+
+LAB_ANSWERS = Path(__file__).resolve().parent / "data" / "labs"
+
+# (name, lab id, wrong answer under tests/data/labs/<lab>/ or None for the introduction, differing ports)
+LAB_PICTURES = [
+    ("lab 06 introduction, 1 port", "06-calico-ordering", None, 1),
+    ("lab 04 introduction, 2 ports", "04-service-and-named-ports", None, 2),
+    ("lab 01 introduction, 3 ports", "01-default-deny", None, 3),
+    ("lab 03 introduction, 4 ports", "03-egress-dns", None, 4),
+    ("lab 05 introduction, 2 ports of 7 endpoints", "05-ipblock-internet", None, 2),
+    ("lab 06 wrong answer, 1 port", "06-calico-ordering", "calico-order", 1),
+    ("lab 04 wrong answer, 2 ports", "04-service-and-named-ports", "named-port", 2),
+    ("lab 07 wrong answer, 3 ports", "07-cluster-guardrails", "wrong-subject", 3),
+]
+
+
+@pytest.fixture(params=LAB_PICTURES, ids=[c[0] for c in LAB_PICTURES])
+def lab_picture(request):
+    """(the panels a lab notebook shows, how many ports differ), laid out at the inline dpi."""
+    _, lab_id, wrong, ports = request.param
+    if wrong is None:
+        panels = lab.Lab.load(lab_id).change_heatmaps()
+    else:
+        answer = (LAB_ANSWERS / lab_id / f"{wrong}.yaml").read_text(encoding="utf-8")
+        panels = lab.check(lab_id, answer).diff_heatmaps()
+    fig = panels[0].figure_
+    fig.set_dpi(DPI)
+    fig.draw_without_rendering()
+    yield panels, ports
+    plt.close(fig)
+
+
+def test_lab_pictures_fit_a_notebook_output_unscaled(lab_picture):
+    panels, ports = lab_picture
+    fig = panels[0].figure_
+    assert len(panels) == ports and len({id(p.figure_) for p in panels}) == 1
+    assert fig.get_figwidth() * DPI <= OUTPUT_PX
+    assert displayed_scale(fig) == 1.0, f"{(fig.get_tightbbox().width + 0.2) * DPI:.0f} px wide"
+
+
+def test_lab_pictures_show_every_text_at_10_px_or_more(lab_picture):
+    fig = lab_picture[0][0].figure_
+    scale = displayed_scale(fig)
+    smallest = min(visible_texts(fig), key=lambda t: t.get_fontsize())
+    assert smallest.get_fontsize() * DPI / 72 * scale >= MIN_PX, smallest.get_text()
+
+
+def test_lab_panels_never_overlap_and_keep_their_labels_apart(lab_picture):
+    """Panels side by side or one under the other: no panel's texts run into another panel."""
+    panels = lab_picture[0]
+    fig = panels[0].figure_
+    renderer = fig.canvas.get_renderer()
+    boxes = [p.ax_.get_tightbbox(renderer) for p in panels]
+    assert not overlapping(boxes), "two panels overlap"
+    for p in panels:
+        texts = [t for t in p.ax_.texts if t.get_gid() == plot.GROUP_LABEL_GID]
+        assert not overlapping(extents(texts, renderer)), f"{p.port}: namespace labels overlap"
+
+
+def test_lab_legends_name_the_states_in_the_labs_words_with_counts(lab_picture):
+    for panel in lab_picture[0]:
+        texts = [t.get_text() for t in panel.legend_.get_texts()]
+        changed = panel.counts_["newly allowed"]
+        assert texts[0].endswith(f"({changed})") and ("must become allowed" in texts[0] or "should be" in texts[0])
+        assert "unchanged" not in " ".join(texts[:4])
+
+
+SIDE_BY_SIDE = [  # (name, namespace sizes, ports, (rows, columns) of panels)
+    ("lab-sized: 5 endpoints, 2 ports side by side", [2, 3], 2, (1, 2)),
+    ("lab-sized: 5 endpoints, 4 ports two by two", [2, 3], 4, (2, 2)),
+    ("30 endpoints, too many for half the width: stacked", [15, 15], 2, (2, 1)),
+    ("one port: one panel", [15, 15], 1, (1, 1)),
+]
+
+
+@pytest.mark.parametrize(("name", "sizes", "ports", "shape"), SIDE_BY_SIDE, ids=[c[0] for c in SIDE_BY_SIDE])
+def test_lab_panels_go_side_by_side_only_when_they_fit(name, sizes, ports, shape):
+    before = npk.reachability(cluster(sizes), ports=[PORT])
+    frame = before.diff(before).frame(PORT)
+    panels = plot.diff_panels({f"TCP/{80 + k}": frame for k in range(ports)}, before.endpoints, profile="upstream")
+    fig = panels[0].figure_
+    try:
+        fig.set_dpi(DPI)
+        fig.draw_without_rendering()
+        assert panels[0].ax_.get_subplotspec().get_geometry()[:2] == shape
+        assert displayed_scale(fig) == 1.0
+        assert min(p.cell_ for p in panels) >= 16.0 or shape[1] == 1  # side by side only with cells of 16 pt
+    finally:
+        plt.close(fig)

@@ -40,7 +40,7 @@ def demo_cluster(*, calico: bool = False) -> Cluster:
     shadows.
 
     >>> demo_cluster()
-    <Cluster: 3 namespaces, 5 pods, 1 externals, 7 policies>
+    <Cluster: 3 namespaces, 5 pods, 1 external, 7 policies>
     """
     objects: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in ("shop", "ops", "kube-system")

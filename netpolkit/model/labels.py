@@ -12,8 +12,10 @@ from netpolkit.model.fields import Reader, describe
 __all__ = ["LabelSelector", "Requirement", "check_label_key", "check_label_value", "parse_label_selector"]
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
-_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Whole strings only, always with ``fullmatch``: Python's ``$`` also matches before a trailing newline, so
+# ``match("^...$")`` would take "web\n" (a YAML ``|`` block) that Kubernetes refuses (Go's ``$`` is the end of text).
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 # Label keys and values repeat across every pod of a workload and every policy of a team: each distinct valid one
@@ -43,9 +45,9 @@ def _label_key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if "/" in key and not prefix:
         return "label key has an empty prefix"
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
         return f"label key prefix {excerpt(prefix)} must be a DNS subdomain (lowercase, dots, at most 253 characters)"
-    if not name or len(name) > 63 or not _NAME.match(name):
+    if not name or len(name) > 63 or not _NAME.fullmatch(name):
         return (
             f"label key name {excerpt(name)} must be 1-63 characters of letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
@@ -57,7 +59,7 @@ def check_label_value(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or ``None`` when it is (the empty value is valid)."""
     if value == "" or value in _VALID_VALUES:
         return None
-    if len(value) <= 63 and _NAME.match(value):
+    if len(value) <= 63 and _NAME.fullmatch(value):
         _remember(_VALID_VALUES, value)
         return None
     return (

@@ -10,7 +10,7 @@ from netpolkit.errors import excerpt
 __all__ = ["PROTOCOLS", "PortQuery", "check_port_name", "is_decimal"]
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-_IANA_SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_IANA_SVC_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?")  # fullmatch: "$" passes a final "\n"
 
 
 def is_decimal(text: str) -> bool:
@@ -20,7 +20,7 @@ def is_decimal(text: str) -> bool:
 
 def check_port_name(name: str) -> str | None:
     """Why ``name`` is not a valid port name (IANA service name), or ``None`` when it is."""
-    if len(name) > 15 or not _IANA_SVC_NAME.match(name) or "--" in name:
+    if len(name) > 15 or not _IANA_SVC_NAME.fullmatch(name) or "--" in name:
         return (
             f"port name {excerpt(name)} must be 1-15 lowercase letters, digits or '-', with at least one letter "
             "and no leading, trailing or double '-'"
