@@ -210,7 +210,7 @@ class Cluster:
             if pod_id in seen:
                 first = self.source_of(seen[pod_id])
                 where = self.source_of(workload) or Where()
-                also = f" (also {seen[pod_id].kind} in {first.file}, document {first.document})" if first else ""
+                also = f" (also {seen[pod_id].kind} in {_place(first)})" if first else ""
                 raise PolicyError(
                     f"{workload.kind} {pod_id} would be the endpoint {pod_id!r} a second time{also}; rename one",
                     where=where.with_obj(f"{workload.kind} {pod_id}"),
@@ -430,12 +430,12 @@ class Cluster:
             named.append({})
             accounts.append("")
             host.append(False)
-        duplicates = [i for i, n in Counter(ids).items() if n > 1]
+        duplicates = [i for i, n in Counter(ids).items() if n > 1] if len(set(ids)) != len(ids) else []
         if duplicates:
             raise PolicyError(f"two endpoints share the id {duplicates[0]!r} (a Pod and a workload of that name?)")
         return EndpointTable(
             ids=tuple(ids),
-            is_pod=np.array([i < len(self._pods) for i in range(len(ids))], dtype=bool),
+            is_pod=np.arange(len(ids)) < len(self._pods),
             namespace_index=np.array(nsi, dtype=np.int32),
             namespaces=namespaces,
             labels=tuple(labels),
@@ -634,12 +634,17 @@ class Cluster:
         return sorted(found, key=lambda q: (q.port, q.protocol))
 
     def __repr__(self) -> str:
-        return (
-            f"<Cluster: {len(self.namespace_objects)} namespaces, {len(self._pods)} pods, "
-            f"{len(self._externals)} externals, {len(self.policy_objects)} policies"
-            + (f", {len(self.staged_objects)} staged" if self.staged_objects else "")
-            + ">"
-        )
+        def count(n: int, one: str, many: str) -> str:  # netpolkit.readable.plural sits above this layer
+            return f"{n} {one if n == 1 else many}"
+
+        counts = [
+            count(len(self.namespace_objects), "namespace", "namespaces"),
+            count(len(self._pods), "pod", "pods"),
+            count(len(self._externals), "external", "externals"),
+            count(len(self.policy_objects), "policy", "policies"),
+        ]
+        staged = [f"{len(self.staged_objects)} staged"] if self.staged_objects else []
+        return f"<Cluster: {', '.join(counts + staged)}>"
 
 
 def _parse_all(
@@ -662,7 +667,7 @@ def _parse_all(
             first = sources[key]
             raise PolicyError(
                 f"duplicate {key[0]} {key[1] + '/' if key[1] else ''}{key[2]}: already defined in "
-                f"{first.file}, document {first.document} (to apply files in order, load with replace=True; "
+                f"{_place(first)} (to apply files in order, load with replace=True; "
                 "CLI: --in-order)",
                 where=doc.where.with_obj(
                     f"{key[0].removeprefix('projectcalico.org/')} {key[1] + '/' if key[1] else ''}{key[2]}"
@@ -674,6 +679,11 @@ def _parse_all(
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
         warnings.warn(f"skipped objects of kinds netpolkit does not model: {kinds}", stacklevel=3)
     return parsed, sources
+
+
+def _place(where: Where) -> str:
+    """A file and document as people read them: ``x.yaml, document 1``."""
+    return ", ".join(str(part) for part in (where.file, where.document_text) if part is not None)
 
 
 def _same_endpoints(

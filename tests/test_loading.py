@@ -558,3 +558,28 @@ def test_pod_ip_fast_path_agrees_with_ipaddress(text: str):
     else:
         assert (ip_problem(text) is None) == ("%" not in text)
         assert parse_address(text) == expected and type(parse_address(text)) is type(expected)
+
+
+# --------------------------------------------------------------------------- how a cluster reads
+
+
+ALLOW_WEB = policy_objects("""
+    metadata: {name: web-from-anyone, namespace: shop}
+    spec: {podSelector: {matchLabels: {app: web}}, ingress: [{}]}
+    """)[0]
+
+# (objects, externals, repr): one of each is singular ("1 policy", not "1 policies"), zero and many are plural
+CLUSTER_REPRS = [
+    ([], {}, "<Cluster: 0 namespaces, 0 pods, 0 externals, 0 policies>"),
+    ([WEB, DENY_DB], {"internet": "203.0.113.10"}, "<Cluster: 1 namespace, 1 pod, 1 external, 1 policy>"),
+    (
+        [WEB, DB, CLIENT, DENY_DB, ALLOW_WEB],
+        {"internet": "203.0.113.10", "partner": "198.51.100.7"},
+        "<Cluster: 2 namespaces, 3 pods, 2 externals, 2 policies>",
+    ),
+]
+
+
+@pytest.mark.parametrize(("objects", "externals", "expected"), CLUSTER_REPRS, ids=["none", "one of each", "several"])
+def test_cluster_repr_counts_in_words_singular_for_one(objects, externals, expected):
+    assert repr(npk.Cluster.from_objects(objects, externals=externals or None)) == expected

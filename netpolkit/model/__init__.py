@@ -7,14 +7,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from netpolkit.errors import PolicyError, Where, elide, excerpt
+from netpolkit.model.fast import COMMON_KINDS, forget_kind, parse_common
 from netpolkit.model.fields import Reader, Unsupported
 from netpolkit.model.k8s import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, parse_network_policy
 from netpolkit.model.labels import LabelSelector, Requirement
+from netpolkit.model.names import API_VERSION, DNS_LABEL, DNS_SUBDOMAIN, KIND, METADATA_FIELDS
 from netpolkit.model.ports import PortQuery
 from netpolkit.model.resources import (
     WORKLOAD_KINDS,
@@ -50,50 +51,31 @@ __all__ = [
     "register_kind",
 ]
 
-METADATA_FIELDS = (
-    "name",
-    "namespace",
-    "labels",
-    "annotations",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "managedFields",
-    "ownerReferences",
-    "finalizers",
-    "generateName",
-    "selfLink",
-)
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-# A kind is a DNS-1035 label whatever its case (as CustomResourceDefinitions require); an apiVersion is a version,
-# or a group (a DNS subdomain) and a version.
-_KIND = re.compile(r"^[A-Za-z]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
-_API_VERSION = re.compile(
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-)
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
 # (apiVersion, kind) -> (namespaced, parser(doc, namespace, name)); strict parsers check top-level fields.
 Parser = Callable[[Reader, str, str], Any]
 _KINDS: dict[tuple[str, str], tuple[bool, Parser, bool]] = {}
 
 
 def register_kind(api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool = True) -> None:
-    """Teach :func:`parse_object` a kind (used by the policy dialect modules)."""
+    """Teach :func:`parse_object` a kind (used by the policy dialect modules); ``parser`` alone reads it then."""
+    _KINDS[(api_version, kind)] = (namespaced, parser, strict)
+    forget_kind(api_version, kind)
+
+
+def _register_common(api_version: str, kind: str, parser: Parser, *, namespaced: bool = True, strict: bool) -> None:
+    """A kind of :data:`~netpolkit.model.fast.COMMON_KINDS`: its plain shape read there, the rest by ``parser``."""
+    assert (api_version, kind) in COMMON_KINDS
     _KINDS[(api_version, kind)] = (namespaced, parser, strict)
 
 
-register_kind("v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False)
-register_kind("v1", "Service", parse_service, strict=False)
-register_kind("networking.k8s.io/v1", "NetworkPolicy", parse_network_policy)
+_register_common("v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False)
+_register_common("v1", "Service", parse_service, strict=False)
+_register_common("networking.k8s.io/v1", "NetworkPolicy", parse_network_policy, strict=True)
 for _kind in WORKLOAD_KINDS:
     _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(
         _kind, "apps/v1"
     )
-    register_kind(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
+    _register_common(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
 
 
 def _register_calico() -> None:
@@ -227,16 +209,20 @@ def parse_object(
 
     A policy kind or version netpolkit cannot evaluate, or an unmodelled feature inside a policy, raises
     PolicyError unless ``unsupported`` says ignore (then a warning is kept in it and ``None`` returned for the kind).
+    The plain shape of the common kinds is read by :func:`~netpolkit.model.fast.parse_common`, anything else here.
     """
+    common = parse_common(obj, default_namespace)
+    if common is not None:
+        return common
     doc = Reader(obj, "", where, unsupported)
     kind = doc.string("kind", required=True)
     api_version = doc.string("apiVersion", required=True)
     assert kind is not None and api_version is not None
     entry = _KINDS.get((api_version, kind))
     if entry is None:  # the kinds netpolkit reads are valid; another must still be one the API server could hold
-        if not _KIND.match(kind):
+        if not KIND.fullmatch(kind):
             doc.fail(f"{excerpt(kind)} is not a kind (a letter, then letters, digits or '-', at most 63)", key="kind")
-        if len(api_version) > 317 or not _API_VERSION.match(api_version):
+        if len(api_version) > 317 or not API_VERSION.fullmatch(api_version):
             doc.fail(f"{excerpt(api_version)} is not an apiVersion (like v1 or networking.k8s.io/v1)", "apiVersion")
         reason = policy_like(api_version, kind)
         if reason is not None:
@@ -257,13 +243,13 @@ def parse_object(
     shown_name, shown_namespace = elide(name, 256), elide(namespace, 256)  # valid ones are shorter
     where = where.with_obj(f"{kind} {shown_namespace}/{shown_name}" if namespace else f"{kind} {shown_name}")
     doc.where = meta.where = where  # from here on, errors name the object too
-    if namespaced and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
+    if namespaced and (len(namespace) > 63 or not DNS_LABEL.fullmatch(namespace)):
         meta.fail(f"{excerpt(namespace)} is not a valid namespace name (lowercase DNS label)", key="namespace")
     if strict:
         doc.only(("apiVersion", "kind", "metadata", "spec"), ignore=("status",))
         meta.only(METADATA_FIELDS)
-    valid = _DNS_LABEL if kind == "Namespace" else _DNS_SUBDOMAIN
-    if len(name) > 253 or not valid.match(name):
+    valid = DNS_LABEL if kind == "Namespace" else DNS_SUBDOMAIN
+    if len(name) > 253 or not valid.fullmatch(name):
         meta.fail(f"{excerpt(name)} is not a valid name (lowercase letters, digits, '-' and '.')", key="name")
     check_metadata(meta)  # labels and annotations, on every kind, as the API server checks them
     try:
