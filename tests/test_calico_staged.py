@@ -628,7 +628,7 @@ def test_policies_frame_lists_staged_policies_after_the_enforced_ones():
     assert frame.loc["StagedKubernetesNetworkPolicy a/k", "ingress_rules"] == 1
     assert frame.loc["StagedNetworkPolicy a/p", "ingress_rules"] == 0
     assert frame.loc["StagedKubernetesNetworkPolicy a/k", "types"] == ("Ingress",)
-    assert "1 policies, 2 staged" in repr(c)
+    assert "1 policy, 2 staged" in repr(c)
 
 
 def test_delete_removes_a_staged_policy_by_its_kind():

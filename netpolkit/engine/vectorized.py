@@ -347,6 +347,8 @@ def _pack_rows(features: np.ndarray) -> np.ndarray:
     Works on whole contiguous rows, which is several times faster than ``np.packbits(axis=0)``.
     """
     rows, n = features.shape
+    if n == 0:  # no endpoint in this block: reshape(-1, 8, 0) cannot infer the row count
+        return np.zeros((-(-rows // 8), 0), dtype=np.uint8)
     bits = np.ascontiguousarray(features).view(np.uint8)
     if rows % 8:
         bits = np.concatenate([bits, np.zeros((8 - rows % 8, n), dtype=np.uint8)])
