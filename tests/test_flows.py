@@ -193,6 +193,8 @@ def test_non_flow_lines_and_l7_flows_are_skipped_and_counted(tmp_path: Path) -> 
         ('{"flow": {"verdict": "FORWARDED", "l4": {"TCP": {"destination_port": 70000}}}}', "0-65535, got 70000"),
         ('{"flow": {"verdict": "FORWARDED", "source": {"labels": "app=web"}}}', "flow.source.labels: expected a list"),
         ('{"flow": {"verdict": "FORWARDED", "time": "yesterday"}}', "flow.time: expected a time"),
+        # RFC 3339 text is the whole value: a trailing newline is not a time (Python's $ would have let it pass).
+        ('{"flow": {"verdict": "FORWARDED", "time": "2026-11-30T10:00:00Z\\n"}}', "flow.time: expected a time"),
         ('{"node_name": "kind-worker"}', "line 2: flow: required field is missing"),
         ("[1, 2]", "line 2: expected a Hubble record"),
         ('{"flow": {"verdict": "FORWARDED", "verdict": "DROPPED"}}', "verdict"),

@@ -116,7 +116,7 @@ _CALICO_PROTOCOLS = {
 }
 _CALICO_TYPES = {"wep": "pod", "hep": "host", "ns": "network", "net": "network"}
 _CAMEL = re.compile(r"_([a-z])")
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$")
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)")
 _YEAR_3000 = 32_503_680_000  # UNIX seconds; later is a unit mistake (milliseconds), not a time
 
 
@@ -198,7 +198,7 @@ class _Field:
         value = self.raw(key)
         if value is None or value == "":
             return None
-        if isinstance(value, str) and _RFC3339.match(value):
+        if isinstance(value, str) and _RFC3339.fullmatch(value):
             return value
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < _YEAR_3000:
             return pd.Timestamp(value, unit="s", tz="UTC").isoformat()
