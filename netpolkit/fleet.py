@@ -496,7 +496,7 @@ def _write_table(summary: pd.DataFrame, out: TextIO) -> None:
     out.write(shown.to_string(index=False) + "\n")
     failed = summary[summary["error"].notna()]
     if len(failed):
-        out.write(f"\n{len(failed)} of {len(summary)} cluster(s) failed:\n")
+        out.write(f"\n{len(failed)} of {len(summary)} {'cluster' if len(summary) == 1 else 'clusters'} failed:\n")
         for name, error in zip(failed["name"], failed["error"], strict=True):
             out.write(f"  {name}: {error}\n")
 

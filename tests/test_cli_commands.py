@@ -64,9 +64,9 @@ def test_the_top_level_help_lists_every_command(capsys):
 
 EXIT_CASES = [
     # (id, argv, exit code, a line of standard output)
-    ("diff-same", ["diff", CLUSTER, CLUSTER], 0, "no change on 5 port(s) (16 endpoint pairs compared per port)"),
+    ("diff-same", ["diff", CLUSTER, CLUSTER], 0, "no change on 5 ports (16 endpoint pairs compared per port)"),
     ("diff-same-fail-on-change", ["diff", CLUSTER, CLUSTER, "--fail-on-change"], 0, "TCP/9100  no change"),
-    ("diff-changed", NEW, 0, "21 change(s) on 5 of 5 port(s)"),
+    ("diff-changed", NEW, 0, "21 changes on 5 of 5 ports"),
     ("diff-changed-fail-on-change", [*NEW, "--fail-on-change"], 1, "TCP/5432  1 newly allowed, 4 newly blocked"),
     (
         "diff-one-port",
@@ -81,7 +81,7 @@ EXIT_CASES = [
         "  ... and 3 more on TCP/80 (--limit 0 lists every change)",
     ),
     ("diff-profile", ["diff", CLUSTER, CLUSTER, "--profile", "cilium"], 0, "TCP/80    no change"),
-    ("diff-in-order", [*NEW, CHANGE, "--in-order", "--port", "80"], 0, "4 change(s) on 1 of 1 port(s)"),
+    ("diff-in-order", [*NEW, CHANGE, "--in-order", "--port", "80"], 0, "4 changes on 1 of 1 port"),
     (
         "aggregate-namespace",
         ["matrix", CLUSTER, "--aggregate", "namespace", "--port", "9100"],
@@ -116,19 +116,19 @@ EXIT_CASES = [
         "lint-error",
         ["lint", CLUSTER, LINT],
         1,
-        "3 finding(s) under profile upstream: 1 error, 2 warning, 0 info; exit 1: at or above --fail-on error",
+        "3 findings under profile upstream: 1 error, 2 warnings, 0 info; exit 1: at or above --fail-on error",
     ),
     (
         "lint-never",
         ["lint", CLUSTER, LINT, "--fail-on", "never"],
         0,
-        "3 finding(s) under profile upstream: 1 error, 2 warning, 0 info",
+        "3 findings under profile upstream: 1 error, 2 warnings, 0 info",
     ),
     (
         "lint-warning-only",
         ["lint", CLUSTER, LINT, "--rule", "selects-nothing"],
         0,
-        "1 finding(s) under profile upstream: 0 error, 1 warning, 0 info",
+        "1 finding under profile upstream: 0 errors, 1 warning, 0 info",
     ),
     ("lint-fail-on-warning", ["lint", CLUSTER, LINT, "--rule", "selects-nothing", "--fail-on", "warning"], 1, None),
     ("lint-fail-on-info", ["lint", CLUSTER, LINT, "--rule", "dns-egress", "--fail-on", "info"], 1, None),
@@ -136,7 +136,7 @@ EXIT_CASES = [
         "lint-clean",
         ["lint", CLUSTER, "--fail-on", "info"],
         0,
-        "0 finding(s) under profile upstream: 0 error, 0 warning, 0 info",
+        "0 findings under profile upstream: 0 errors, 0 warnings, 0 info",
     ),
     ("lint-severity", ["lint", CLUSTER, LINT, "--severity", "error"], 1, None),
     ("lint-calico", ["lint", CLUSTER, LINT, "--profile", "calico", "--fail-on", "never"], 0, None),
@@ -242,7 +242,7 @@ def test_a_lint_bug_is_one_line(capsys, monkeypatch):
 
 # ---- the WARNING banner under --ignore-unsupported --------------------------------------------------------
 
-BANNER = "WARNING: 2 thing(s) left out (--ignore-unsupported): verdicts may be wrong"
+BANNER = "WARNING: 2 things left out (--ignore-unsupported): verdicts may be wrong"
 
 
 @pytest.mark.parametrize(
@@ -394,7 +394,7 @@ def test_diff_table(capsys):
         "newly blocked  ingress of monitoring/prometheus: denied, isolated by NetworkPolicy monitoring/deny-all and no "
         "rule matched"
     )
-    assert lines[-1] == "5 change(s) on 1 of 1 port(s)"
+    assert lines[-1] == "5 changes on 1 of 1 port"
 
 
 @pytest.mark.parametrize("port", PORTS)
@@ -454,7 +454,7 @@ def test_diff_lists_endpoints_only_one_side_has(capsys, tmp_path):
     assert code == 0
     assert "only in old (not compared): monitoring/prometheus, shop/api, shop/db, shop/web" in out.splitlines()
     assert "only in new (not compared): shop/cart" in out.splitlines()
-    assert "no change on 1 port(s) (0 endpoint pairs compared per port)" in out.splitlines()
+    assert "no change on 1 port (0 endpoint pairs compared per port)" in out.splitlines()
     code, out, _ = run(
         capsys, "diff", "--old", CLUSTER, "--new", CLUSTER, str(cart), "--port", "80", "--format", "json"
     )
@@ -671,7 +671,7 @@ def test_lint_severity_hides_but_fail_on_still_sees(capsys):
     )
     assert code == 1
     assert out.splitlines() == [
-        "1 finding(s) under profile upstream: 0 error, 1 warning, 0 info; 1 below --severity error not shown; "
+        "1 finding under profile upstream: 0 errors, 1 warning, 0 info; 1 below --severity error not shown; "
         "exit 1: at or above --fail-on warning"
     ]
 
@@ -766,7 +766,7 @@ def test_fleet_on_a_scheduler(capsys, scheduler, fleet_dir):
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["name", "pods", "namespaces"]
     assert lines[1].split()[:3] == ["shop", "4", "2"]
-    assert "1 of 2 cluster(s) failed:" in lines
+    assert "1 of 2 clusters failed:" in lines
     assert lines[-1].startswith("  zz-broken: ") and "podSelecter" in lines[-1]
     argv = ["fleet", str(fleet_dir / "shop.yaml"), "--scheduler", scheduler, "--format", "json", "--no-progress"]
     code, out, _ = run(capsys, *argv)
@@ -820,7 +820,7 @@ def test_python_m_netpolkit_diff_with_stdin_and_png(tmp_path):
         (
             ["lint", CLUSTER, LINT],
             1,
-            "3 finding(s) under profile upstream: 1 error, 2 warning, 0 info; exit 1: at or above --fail-on error",
+            "3 findings under profile upstream: 1 error, 2 warnings, 0 info; exit 1: at or above --fail-on error",
         ),
         (
             ["matrix", CLUSTER, "--aggregate", "namespace", "--port", "9100", "--format", "csv"],

@@ -324,7 +324,7 @@ def test_fleet_main_table_csv_and_json(fleet_dir: Path, dask_cluster) -> None:
     assert code == 1  # one cluster failed; the others are all in the table
     text = out.getvalue()
     assert all(f"cluster-{i:02d}" in text for i in range(N_CLUSTERS))
-    assert f"1 of {N_CLUSTERS + 1} cluster(s) failed:\n  {BROKEN}: " in text and "podSelecter" in text
+    assert f"1 of {N_CLUSTERS + 1} clusters failed:\n  {BROKEN}: " in text and "podSelecter" in text
     assert err.getvalue() == ""
 
     good = [str(fleet_dir / "cluster-00.json"), str(fleet_dir / "cluster-03")]

@@ -37,7 +37,7 @@ def test_cli_matrix_with_ignore_unsupported_starts_with_a_warning_banner(capsys)
     code, out, _ = run(capsys, "matrix", CLUSTER, "--port", "TCP/80", "--ignore-unsupported")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("WARNING: 2 thing(s) left out (--ignore-unsupported): verdicts may be wrong")
+    assert lines[0].startswith("WARNING: 2 things left out (--ignore-unsupported): verdicts may be wrong")
     assert "networking.k8s.io/v2" in lines[1] and "skipped" in lines[1]
     assert "does not enforce Calico policies" in lines[2] and "left out" in lines[2]
 
@@ -51,7 +51,7 @@ def test_cli_json_carries_the_warnings(capsys):
 def test_cli_csv_keeps_stdout_machine_readable_and_warns_on_stderr(capsys):
     code, out, err = run(capsys, "matrix", CLUSTER, "--port", "TCP/80", "--format", "csv", "--ignore-unsupported")
     assert code == 0 and out.startswith("src,dst,protocol,port,allowed")
-    assert err.startswith("WARNING: 2 thing(s) left out")
+    assert err.startswith("WARNING: 2 things left out")
 
 
 def test_cli_explain_shows_the_warnings_first(capsys):

@@ -24,6 +24,7 @@ from netpolkit.io.manifests import read_documents, read_text
 from netpolkit.matrix import Reachability
 from netpolkit.model.document import Document
 from netpolkit.model.ports import PortQuery
+from netpolkit.readable import plural
 
 __all__ = [
     "FORMATS",
@@ -242,7 +243,7 @@ def banner(warnings: Sequence[str], out: TextIO) -> None:
     """What was left out, before any verdict: the verdicts may be wrong (only with --ignore-unsupported)."""
     if not warnings:
         return
-    out.write(f"WARNING: {len(warnings)} thing(s) left out (--ignore-unsupported): verdicts may be wrong\n")
+    out.write(f"WARNING: {plural(len(warnings), 'thing')} left out (--ignore-unsupported): verdicts may be wrong\n")
     for warning in warnings:
         out.write(f"WARNING: {warning}\n")
 

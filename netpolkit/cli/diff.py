@@ -19,6 +19,7 @@ from netpolkit.engine import Explanation
 from netpolkit.engine.explanation import EXTERNAL, NOT_ISOLATED
 from netpolkit.errors import elide
 from netpolkit.matrix import Diff, Reachability
+from netpolkit.readable import plural
 
 __all__ = ["TABLE_LIMIT", "add_parser", "run", "why"]
 
@@ -297,9 +298,9 @@ def _write_table(
     changed = sum(1 for d in diffs if len(d.src))
     out.write("\n")
     if total:
-        out.write(f"{total} change(s) on {changed} of {len(diffs)} port(s)\n")
+        out.write(f"{plural(total, 'change')} on {changed} of {plural(len(diffs), 'port')}\n")
     else:
-        out.write(f"no change on {len(diffs)} port(s) ({compared} endpoint pairs compared per port)\n")
+        out.write(f"no change on {plural(len(diffs), 'port')} ({compared} endpoint pairs compared per port)\n")
 
 
 # ---- --png -------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from netpolkit.analysis import LINT_COLUMNS, LINT_RULES, SEVERITIES, lint
 from netpolkit.cli import core
 from netpolkit.engine import get_profile
 from netpolkit.matrix import Reachability
+from netpolkit.readable import plural
 
 __all__ = ["add_parser", "run"]
 
@@ -99,9 +100,9 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             core.write_rows(out, _SHOWN_COLUMNS, list(shown[list(_SHOWN_COLUMNS)].itertuples(index=False, name=None)))
             out.write("\n")
         counts = found["severity"].value_counts()
-        summary = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES)
+        summary = ", ".join(plural(int(counts.get(s, 0)), s, "info" if s == "info" else None) for s in SEVERITIES)
         hidden = len(found) - len(shown)
         note = f"; {hidden} below --severity {args.severity} not shown" if hidden else ""
         verdict = f"; exit 1: at or above --fail-on {args.fail_on}" if failing else ""
-        out.write(f"{len(found)} finding(s) under profile {reach.profile.name}: {summary}{note}{verdict}\n")
+        out.write(f"{plural(len(found), 'finding')} under profile {reach.profile.name}: {summary}{note}{verdict}\n")
     return 1 if failing else 0
