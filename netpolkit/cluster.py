@@ -7,8 +7,10 @@ Calico's staged policies: the cluster as if they were committed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
+import json
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -131,6 +133,7 @@ class Cluster:
         default_namespace: str = "default",
         sources: Mapping[tuple[str, str, str], Where] | None = None,
         warnings: Iterable[str] = (),
+        manifests: Mapping[tuple[str, str, str], bytes | Mapping[str, Any]] | None = None,
     ) -> None:
         if replicas not in ("one", "all"):
             raise ValueError(f"replicas must be 'one' or 'all', got {replicas!r}")
@@ -141,6 +144,9 @@ class Cluster:
         :meth:`delete` derive when only policies change (so a what-if reuses what the change does not touch)."""
         self._objects = dict(objects)
         self._sources = dict(sources or {})
+        # Each object's manifest as it was read, for netpolkit.io.snapshot: compact UTF-8 JSON (a sixth of the
+        # memory the decoded dict would hold on to), or the dict itself when it is not JSON data.
+        self._manifests = dict(manifests or {})
         self._externals = _parse_externals(externals or {})
         self.replicas = replicas
         self.default_namespace = default_namespace
@@ -191,7 +197,7 @@ class Cluster:
         """
         sink = Unsupported(unsupported)
         with quiet_gc():
-            parsed, sources = _parse_all(documents, default_namespace, allow_replace=replace, sink=sink)
+            parsed, sources, manifests = _parse_all(documents, default_namespace, allow_replace=replace, sink=sink)
         cluster = cls(
             parsed,
             externals,
@@ -199,6 +205,7 @@ class Cluster:
             default_namespace=default_namespace,
             sources=sources,
             warnings=sink.warnings,
+            manifests=manifests,
         )
         cluster._check_endpoint_ids()
         return cluster
@@ -218,7 +225,13 @@ class Cluster:
             seen[pod_id] = workload
 
     def _replace(
-        self, objects: dict, sources: dict, warnings: Iterable[str] = (), *, changed: Iterable[Any] | None = None
+        self,
+        objects: dict,
+        sources: dict,
+        manifests: dict,
+        warnings: Iterable[str] = (),
+        *,
+        changed: Iterable[Any] | None = None,
     ) -> Cluster:
         new = Cluster(
             objects,
@@ -227,6 +240,7 @@ class Cluster:
             default_namespace=self.default_namespace,
             sources=sources,
             warnings=(*self.warnings, *warnings),
+            manifests=manifests,
         )
         if "table" in self.__dict__ and _same_endpoints(self._objects, objects, changed):
             # Only policies changed (a what-if): the endpoints, and what the engines built over them, carry over.
@@ -244,9 +258,13 @@ class Cluster:
         """A new cluster with ``objects`` applied: one with the same kind/namespace/name replaces the old one."""
         docs = [o if isinstance(o, Document) else Document(o, Where(source, i)) for i, o in enumerate(objects)]
         sink = Unsupported(unsupported)
-        parsed, sources = _parse_all(docs, self.default_namespace, allow_replace=True, sink=sink)
+        parsed, sources, manifests = _parse_all(docs, self.default_namespace, allow_replace=True, sink=sink)
         return self._replace(
-            {**self._objects, **parsed}, {**self._sources, **sources}, sink.warnings, changed=parsed.keys()
+            {**self._objects, **parsed},
+            {**self._sources, **sources},
+            {**self._manifests, **manifests},
+            sink.warnings,
+            changed=parsed.keys(),
         )
 
     def delete(self, kind: str, namespace: str | None, name: str, *, api_version: str | None = None) -> Cluster:
@@ -260,7 +278,9 @@ class Cluster:
         if key not in self._objects:
             raise KeyError(f"no {kind} {namespace + '/' if namespace else ''}{name} in this cluster")
         objects = {k: v for k, v in self._objects.items() if k != key}
-        return self._replace(objects, {k: v for k, v in self._sources.items() if k != key}, changed=[key])
+        sources = {k: v for k, v in self._sources.items() if k != key}
+        manifests = {k: v for k, v in self._manifests.items() if k != key}
+        return self._replace(objects, sources, manifests, changed=[key])
 
     def label_namespace(self, name: str, labels: Mapping[str, str]) -> Cluster:
         """A new cluster where namespace ``name`` also carries ``labels`` (like ``kubectl label ns``)."""
@@ -277,7 +297,14 @@ class Cluster:
         current = self.namespace_objects.get(name, Namespace(name, {"kubernetes.io/metadata.name": name}))
         # The API server always keeps kubernetes.io/metadata.name equal to the namespace's name.
         merged = Namespace(name, {**current.labels, **labels, "kubernetes.io/metadata.name": name})
-        return self._replace({**self._objects, ("Namespace", "", name): merged}, self._sources)
+        key = ("Namespace", "", name)
+        manifest = self.manifest_of(current) if key in self._objects else None
+        if manifest is None:  # a namespace only its objects named: now a Namespace object of its own
+            manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        manifest["metadata"] = {**manifest.get("metadata", {}), "labels": dict(merged.labels)}
+        return self._replace(
+            {**self._objects, key: merged}, self._sources, {**self._manifests, key: _encode_manifest(manifest)}
+        )
 
     def with_externals(self, externals: Mapping[str, str]) -> Cluster:
         """A new cluster with these external endpoints added (or replaced)."""
@@ -289,6 +316,7 @@ class Cluster:
             default_namespace=self.default_namespace,
             sources=self._sources,
             warnings=self.warnings,
+            manifests=self._manifests,
         )
 
     # ---- the objects ---------------------------------------------------------------------------------------
@@ -301,6 +329,21 @@ class Cluster:
     def source_of(self, obj: Any) -> Where | None:
         """Where an object was loaded from."""
         return self._sources.get(object_key(obj))
+
+    def manifest_of(self, obj: Any) -> dict[str, Any] | None:
+        """The manifest ``obj`` was parsed from, as it was read (a new dict on every call); None when unknown.
+
+        Every object loaded or applied keeps its manifest; :meth:`label_namespace` writes the labels into the
+        Namespace's (a namespace that only objects named gets a plain ``v1`` Namespace), :meth:`commit_staged`
+        turns a staged policy's into the enforced one's. Only a Cluster built from parsed objects directly
+        (``Cluster(objects)``) has none.
+        """
+        kept = self._manifests.get(object_key(obj))
+        if kept is None:
+            return None
+        if isinstance(kept, bytes):
+            return json.loads(kept)
+        return copy.deepcopy(dict(kept))
 
     def commit_staged(self) -> Cluster:
         """A new cluster as if every Calico staged policy were committed: the what-if of staging.
@@ -317,6 +360,7 @@ class Cluster:
         """
         objects = dict(self._objects)
         sources = dict(self._sources)
+        manifests = dict(self._manifests)
         notes = []
         for key, staged in self._objects.items():
             if not isinstance(staged, StagedPolicy):
@@ -332,14 +376,20 @@ class Cluster:
                 continue
             del objects[key]
             source = sources.pop(key, None)
+            manifest = self.manifest_of(staged)
+            manifests.pop(key, None)
             if staged.staged_action == "Set":
                 objects[staged.target] = staged.policy
                 if source is not None:
                     sources[staged.target] = source
+                manifests.pop(staged.target, None)
+                if manifest is not None:
+                    manifests[staged.target] = _encode_manifest(_committed_manifest(manifest, staged))
             else:
                 objects.pop(staged.target, None)
                 sources.pop(staged.target, None)
-        return self._replace(objects, sources, notes)
+                manifests.pop(staged.target, None)
+        return self._replace(objects, sources, manifests, notes)
 
     @cached_property
     def policy_objects(self) -> tuple[Any, ...]:
@@ -652,6 +702,7 @@ def _parse_all(
 ):
     parsed: dict[tuple[str, str, str], Any] = {}
     sources: dict[tuple[str, str, str], Where] = {}
+    manifests: dict[tuple[str, str, str], bytes | Mapping[str, Any]] = {}
     skipped: Counter[str] = Counter()
     documents = list(documents)
     for doc in progress(documents, total=len(documents), desc="netpolkit: loading"):
@@ -675,10 +726,32 @@ def _parse_all(
             )
         parsed[key] = obj
         sources[key] = doc.where
+        manifests[key] = _encode_manifest(doc.obj)
     if skipped:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
         warnings.warn(f"skipped objects of kinds netpolkit does not model: {kinds}", stacklevel=3)
-    return parsed, sources
+    return parsed, sources, manifests
+
+
+# Compact, and kept as read: no sorting, non-ASCII text as it is (UTF-8), no cycle check (decoded data has none).
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False)
+
+
+def _encode_manifest(manifest: Mapping[str, Any]) -> bytes | Mapping[str, Any]:
+    """A manifest as compact UTF-8 JSON; the mapping itself when it is not JSON data (snapshot says so)."""
+    try:
+        return _COMPACT_JSON.encode(manifest).encode("utf-8")
+    except (TypeError, ValueError):  # a value JSON cannot hold (a set, bytes, a lone surrogate): keep it as it is
+        return manifest
+
+
+def _committed_manifest(manifest: dict[str, Any], staged: StagedPolicy) -> dict[str, Any]:
+    """The enforced policy's manifest that committing ``staged`` makes (Calico's ``Convert*ToEnforced``: the
+    same metadata and spec, without ``stagedAction``, under the enforced kind and apiVersion)."""
+    kind = staged.target[0].removeprefix("projectcalico.org/")
+    api_version = "networking.k8s.io/v1" if staged.kind == "StagedKubernetesNetworkPolicy" else staged.api_version
+    spec = {k: v for k, v in (manifest.get("spec") or {}).items() if k != "stagedAction"}
+    return {**manifest, "apiVersion": api_version, "kind": kind, "spec": spec}
 
 
 def _place(where: Where) -> str:

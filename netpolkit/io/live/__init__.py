@@ -39,7 +39,6 @@ from urllib.parse import quote
 from netpolkit.cluster import Cluster
 from netpolkit.errors import PolicyError, Where
 from netpolkit.io.decode import decode
-from netpolkit.io.snapshot import remember_read
 from netpolkit.model.document import Document
 from netpolkit.runtime import progress as progress_bar
 
@@ -1222,7 +1221,7 @@ def load_live(
     not list) is kept in ``Cluster.warnings``, with the warnings of ``unsupported="ignore"``; the optional APIs
     the cluster does not serve are skipped, and ``progress`` says which (:func:`discover_policy_apis` lists what
     is served). A list long enough (:data:`netpolkit.runtime.PROGRESS_MIN_ITEMS` objects) shows a progress bar
-    when someone watches (:func:`netpolkit.runtime.progress`). The cluster remembers the objects read, so
+    when someone watches (:func:`netpolkit.runtime.progress`). The cluster keeps the manifests read, so
     :func:`netpolkit.io.snapshot.snapshot` can write them as an export that ``netpolkit.load`` reads back.
 
     Raises :class:`LiveClusterError` when the cluster cannot be read, :class:`~netpolkit.PolicyError` when an
@@ -1270,5 +1269,4 @@ def load_live(
     if fetched.warnings:
         # Cluster.from_documents takes no warnings of its own: add them to the ones it kept
         cluster.warnings = tuple(dict.fromkeys((*fetched.warnings, *cluster.warnings)))
-    remember_read(cluster, fetched.objects)  # for netpolkit.io.snapshot.snapshot(cluster, path)
     return cluster
