@@ -38,39 +38,6 @@ ANSWER_CELL_MARKER = "exercise.answer_file()"
 CHECK_CELL_MARKER = "exercise.check(answer)"
 ANSWER_FILE = f"labs/answers/{LAB_ID}.yaml"
 
-# The solution's first rule with the Service port (80) where the container port name (http) belongs.
-WRONG_ANSWER = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: api-ingress
-  namespace: shop
-spec:
-  podSelector:
-    matchLabels:
-      app: api
-  policyTypes:
-    - Ingress
-  ingress:
-    - from:
-        - podSelector:
-            matchLabels:
-              app: web
-      ports:
-        - protocol: TCP
-          port: 80
-    - from:
-        - namespaceSelector:
-            matchLabels:
-              kubernetes.io/metadata.name: monitoring
-          podSelector:
-            matchLabels:
-              app.kubernetes.io/name: prometheus
-      ports:
-        - protocol: TCP
-          port: metrics
-"""
-
 
 def _solution_yaml() -> str:
     """The answer of the ``tags=["solution"]`` cell of the lab's solution script (jupytext percent format)."""
@@ -82,9 +49,16 @@ def _solution_yaml() -> str:
     return namespace["answer"]
 
 
+def _wrong_answer() -> str:
+    """The solution with the Service port (80) where its first rule names the container port (``http``)."""
+    wrong, replaced = re.subn(r"port: http\b.*", "port: 80", _solution_yaml(), count=1)
+    assert replaced, f"{SOLUTION_SCRIPT.relative_to(ROOT)} no longer names the container port http"
+    return wrong
+
+
 def test_the_wrong_answer_is_the_service_port_mistake_and_the_solution_passes() -> None:
     """The oracle, without a browser: what the page must show for each answer."""
-    wrong = lab.check(LAB_ID, WRONG_ANSWER)
+    wrong = lab.check(LAB_ID, _wrong_answer())
     assert wrong.status == "wrong" and wrong.hint_id == "service-port", str(wrong)
     assert lab.check(LAB_ID, _solution_yaml()).passed
 
@@ -100,8 +74,8 @@ def test_lab_shows_hint_and_diff_heatmap_for_a_wrong_answer_and_passed_for_the_s
     assert check > answer
     assert "Not done" in notebook.output_text(check), "before any answer the check says it is not done"
 
-    report, images = _answer_and_check(notebook, answer, check, WRONG_ANSWER)
-    expected = lab.check(LAB_ID, WRONG_ANSWER)
+    report, images = _answer_and_check(notebook, answer, check, _wrong_answer())
+    expected = lab.check(LAB_ID, _wrong_answer())
     assert _words(expected.message) in report, report
     assert "Hint." in report and _words(expected.hint) in report, report
     assert images and all(image["width"] > 0 for image in images), f"no diff heatmap under the check: {images}"
