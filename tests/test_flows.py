@@ -199,6 +199,9 @@ def test_non_flow_lines_and_l7_flows_are_skipped_and_counted(tmp_path: Path) -> 
         ("[1, 2]", "line 2: expected a Hubble record"),
         ('{"flow": {"verdict": "FORWARDED", "verdict": "DROPPED"}}', "verdict"),
         ('{"flow": {"verdict": "FORWARDED", "l4": {"TCP": {"destination_port": NaN}}}}', "NaN"),
+        # Nesting is bounded like every other input (netpolkit.limits.MAX_DEPTH = 200), however small the record.
+        ('{"flow": {"verdict": "FORWARDED", "x": ' + "[" * 300 + "]" * 300 + "}}", "nested more than 200 levels"),
+        ('{"flow": {"verdict": "FORWARDED"}} {}', "extra data after the document"),
         ('{"flow": {"verdict": "FORWARDED", "traffic_direction": "INGRESS", "egress_denied_by": [{"namespace": "a"}]}}',
          "flow.egress_denied_by[0].name: required field is missing"),
     ],

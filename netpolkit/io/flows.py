@@ -30,7 +30,6 @@ duplicate keys and NaN are refused as in every netpolkit JSON.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from collections import Counter
@@ -41,7 +40,7 @@ from typing import Any
 import pandas as pd
 
 from netpolkit.errors import PolicyError, Where, excerpt
-from netpolkit.io.decode import decode, read_file
+from netpolkit.io.decode import decode_json_value, read_file
 from netpolkit.limits import MAX_OBJECT_CHARS
 
 __all__ = [
@@ -100,7 +99,7 @@ _HUBBLE_VERDICTS = {
 }
 _HUBBLE_SKIPPED_TYPES = {"L7", "SOCK"}
 _HUBBLE_NON_FLOWS = ("node_status", "lost_events", "agent_event", "debug_event")
-_PROTOCOLS = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP", "ICMPv4": "ICMPv4", "ICMPv6": "ICMPv6"}
+_L4_LAYERS = ("TCP", "UDP", "SCTP", "ICMPv4", "ICMPv6")  # flow.proto Layer4 fields, named as the column names them
 _CALICO_PROTOCOLS = {
     "tcp": "TCP",
     "6": "TCP",
@@ -214,26 +213,6 @@ def _camel(key: str) -> str:
 # ---- reading lines -----------------------------------------------------------------------------------------
 
 
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _DuplicateKeyError
-    return obj
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-# The fast path: records are small and flat. Anything it refuses is decoded again by netpolkit.io.decode, which
-# names the problem (a duplicate key, NaN, where the syntax breaks, nesting too deep).
-_FAST = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_not_json)
-
-
 def _records(path: str | os.PathLike[str]) -> Iterable[tuple[Any, Where, int]]:
     """(decoded JSON value, where, line number) of every non-blank line of a JSON Lines file."""
     name = os.fspath(path)
@@ -245,12 +224,9 @@ def _records(path: str | os.PathLike[str]) -> Iterable[tuple[Any, Where, int]]:
         if len(line) > MAX_OBJECT_CHARS:
             raise PolicyError(f"a record of {len(line):,} characters is longer than any flow record", where=where)
         try:
-            value = _FAST.decode(line)
-        except (ValueError, RecursionError):
-            try:
-                value = decode(line, name, as_json=True)[0]
-            except PolicyError as exc:
-                raise PolicyError(exc.message, where=where) from None
+            value = decode_json_value(line, name)
+        except PolicyError as exc:
+            raise PolicyError(exc.message, where=where) from None
         yield value, where, number
 
 
@@ -374,10 +350,10 @@ def _hubble_row(value: Any, where: Where, number: int, skipped: Counter[str]) ->
     protocol = port = None
     l4 = flow.child("l4")
     if l4 is not None:
-        for name in _PROTOCOLS:
+        for name in _L4_LAYERS:
             layer = l4.child(name)
             if layer is not None:
-                protocol = _PROTOCOLS[name]
+                protocol = name
                 if name in ("TCP", "UDP", "SCTP"):
                     port = layer.number("destination_port", 0, 65535, "a port number")
                 break
@@ -441,14 +417,7 @@ def read_hubble_flows(*paths: str | os.PathLike[str]) -> pd.DataFrame:
     ``<direction>_allowed_by`` policies of an allowed flow, the ``<direction>_denied_by`` ones of a denied flow
     (empty when the plugin named none: Cilium's default deny has no policy to name).
     """
-    rows: list[dict[str, Any]] = []
-    skipped: Counter[str] = Counter()
-    for path in paths:
-        for value, where, number in _records(path):
-            row = _hubble_row(value, where, number, skipped)
-            if row is not None:
-                rows.append(row)
-    return _frame(rows, skipped)
+    return _read(paths, "hubble")
 
 
 # ---- Calico ------------------------------------------------------------------------------------------------
@@ -578,25 +547,38 @@ def read_calico_flows(*paths: str | os.PathLike[str]) -> pd.DataFrame:
     names it (``NetworkPolicy ns/name`` for ``ns/knp.default.name``, ``Calico NetworkPolicy ns/name``,
     ``GlobalNetworkPolicy name``); a namespace's default allow (tier ``__PROFILE__``) names none.
     """
-    rows = [_calico_row(value, where, number) for path in paths for value, where, number in _records(path)]
-    return _frame(rows, Counter())
+    return _read(paths, "calico")
 
 
 # ---- either ------------------------------------------------------------------------------------------------
 
 
-def _detect(path: str | os.PathLike[str]) -> str:
-    for value, where, _ in _records(path):
-        if isinstance(value, Mapping):
-            if any(k in value for k in ("flow", *_HUBBLE_NON_FLOWS)):
-                return "hubble"
-            if "action" in value and "reporter" in value:
-                return "calico"
-        raise PolicyError(
-            'not a Hubble flow ({"flow": {...}}) nor a Calico flow log record (with action and reporter)',
-            where=where,
-        )
-    return "hubble"  # no record at all: an empty frame either way
+def _detect(value: Any, where: Where) -> str:
+    """The format of a file, from its first record."""
+    if isinstance(value, Mapping):
+        if any(k in value for k in ("flow", *_HUBBLE_NON_FLOWS)):
+            return "hubble"
+        if "action" in value and "reporter" in value:
+            return "calico"
+    raise PolicyError(
+        'not a Hubble flow ({"flow": {...}}) nor a Calico flow log record (with action and reporter)',
+        where=where,
+    )
+
+
+def _read(paths: Iterable[str | os.PathLike[str]], format: str) -> pd.DataFrame:
+    """The rows of every file, each file read once (``format`` "auto": each file by its first record)."""
+    rows: list[dict[str, Any]] = []
+    skipped: Counter[str] = Counter()
+    for path in paths:
+        kind = None if format == "auto" else format
+        for value, where, number in _records(path):
+            if kind is None:
+                kind = _detect(value, where)
+            row = _hubble_row(value, where, number, skipped) if kind == "hubble" else _calico_row(value, where, number)
+            if row is not None:
+                rows.append(row)
+    return _frame(rows, skipped)
 
 
 def read_flows(*paths: str | os.PathLike[str], format: str = "auto") -> pd.DataFrame:
@@ -609,13 +591,4 @@ def read_flows(*paths: str | os.PathLike[str], format: str = "auto") -> pd.DataF
         raise ValueError(f"format must be one of {', '.join(FORMATS)} or 'auto', got {format!r}")
     if not paths:
         raise ValueError("read_flows() needs at least one file")
-    frames = []
-    skipped: Counter[str] = Counter()
-    for path in paths:
-        kind = _detect(path) if format == "auto" else format
-        frame = read_hubble_flows(path) if kind == "hubble" else read_calico_flows(path)
-        skipped.update(frame.attrs.get("skipped", {}))
-        frames.append(frame)
-    result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    result.attrs["skipped"] = dict(skipped)
-    return result
+    return _read(paths, format)
