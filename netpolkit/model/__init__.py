@@ -18,7 +18,7 @@ from netpolkit.model.labels import LabelSelector, Requirement
 from netpolkit.model.names import API_VERSION, DNS_LABEL, DNS_SUBDOMAIN, KIND, METADATA_FIELDS
 from netpolkit.model.ports import PortQuery
 from netpolkit.model.resources import (
-    WORKLOAD_KINDS,
+    WORKLOAD_API_VERSIONS,
     ContainerPort,
     Namespace,
     Service,
@@ -71,11 +71,8 @@ def _register_common(api_version: str, kind: str, parser: Parser, *, namespaced:
 _register_common("v1", "Namespace", lambda doc, ns, name: parse_namespace(doc, name), namespaced=False, strict=False)
 _register_common("v1", "Service", parse_service, strict=False)
 _register_common("networking.k8s.io/v1", "NetworkPolicy", parse_network_policy, strict=True)
-for _kind in WORKLOAD_KINDS:
-    _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(
-        _kind, "apps/v1"
-    )
-    _register_common(_group, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
+for _kind, _api_version in WORKLOAD_API_VERSIONS.items():
+    _register_common(_api_version, _kind, lambda doc, ns, name, k=_kind: parse_workload(doc, k, ns, name), strict=False)
 
 
 def _register_calico() -> None:

@@ -19,19 +19,44 @@ from typing import Any
 
 from netpolkit.errors import PolicyError, Where
 from netpolkit.model.fields import Reader
-from netpolkit.model.k8s import POLICY_TYPES, IPBlock, NetworkPolicy, Peer, PortSpec, Rule, _parse_ip_block, ip_problem
-from netpolkit.model.labels import OPERATORS, LabelSelector, Requirement, check_label_key, check_label_value
+from netpolkit.model.k8s import (
+    IP_BLOCK_FIELDS,
+    PEER_FIELDS,
+    POLICY_TYPES,
+    PORT_FIELDS,
+    SPEC_FIELDS,
+    IPBlock,
+    NetworkPolicy,
+    Peer,
+    PortSpec,
+    Rule,
+    _parse_ip_block,
+    ip_problem,
+)
+from netpolkit.model.labels import (
+    EXPRESSION_FIELDS,
+    OPERATORS,
+    SELECTOR_FIELDS,
+    LabelSelector,
+    Requirement,
+    check_label_key,
+    check_label_value,
+)
 from netpolkit.model.names import DNS_LABEL, DNS_SUBDOMAIN, METADATA_FIELDS
 from netpolkit.model.ports import PROTOCOLS, check_port_name, is_decimal
 from netpolkit.model.resources import (
+    _PORTS,
+    _STR_OR_NONE,
     MAX_ANNOTATIONS_BYTES,
     SERVICE_TYPES,
+    WORKLOAD_API_VERSIONS,
     WORKLOAD_KINDS,
     ContainerPort,
     Namespace,
     Service,
     ServicePort,
     Workload,
+    _parse_container_port,
 )
 
 __all__ = ["COMMON_KINDS", "forget_kind", "parse_common"]
@@ -40,21 +65,19 @@ __all__ = ["COMMON_KINDS", "forget_kind", "parse_common"]
 # of distinct ones cannot grow them without end.
 _MAX_REMEMBERED = 10_000
 _NAMESPACES: set[str] = set()  # valid namespace names
-_PORTS: dict[tuple[Any, Any, Any], ContainerPort] = {}  # (containerPort, protocol, name) -> the valid port
 _BLOCKS: dict[tuple[str, tuple[str, ...]], IPBlock] = {}  # (cidr, except) -> the valid ipBlock
 _EVERYTHING = LabelSelector()
-_STR_OR_NONE = (str, type(None))
 
 _NETWORK_POLICY_FIELDS = frozenset(("apiVersion", "kind", "metadata", "spec", "status"))
 _METADATA_FIELDS = frozenset(METADATA_FIELDS)
-_SPEC_FIELDS = frozenset(("podSelector", "policyTypes", "ingress", "egress"))
+_SPEC_FIELDS = frozenset(SPEC_FIELDS)
 _INGRESS_FIELDS = frozenset(("from", "ports"))
 _EGRESS_FIELDS = frozenset(("to", "ports"))
-_PEER_FIELDS = frozenset(("podSelector", "namespaceSelector", "ipBlock"))
-_SELECTOR_FIELDS = frozenset(("matchLabels", "matchExpressions"))
-_EXPRESSION_FIELDS = frozenset(("key", "operator", "values"))
-_PORT_FIELDS = frozenset(("protocol", "port", "endPort"))
-_IP_BLOCK_FIELDS = frozenset(("cidr", "except"))
+_PEER_FIELDS = frozenset(PEER_FIELDS)
+_SELECTOR_FIELDS = frozenset(SELECTOR_FIELDS)
+_EXPRESSION_FIELDS = frozenset(EXPRESSION_FIELDS)
+_PORT_FIELDS = frozenset(PORT_FIELDS)
+_IP_BLOCK_FIELDS = frozenset(IP_BLOCK_FIELDS)
 
 
 def parse_common(obj: Any, default_namespace: str) -> Any | None:
@@ -76,8 +99,8 @@ def forget_kind(api_version: str, kind: str) -> None:
     COMMON_KINDS.pop((api_version, kind), None)
 
 
-def _remember(found: set[str] | dict[Any, Any], limit: int = _MAX_REMEMBERED) -> None:
-    if len(found) >= limit:
+def _remember(found: set[str] | dict[Any, Any]) -> None:
+    if len(found) >= _MAX_REMEMBERED:
         found.clear()
 
 
@@ -263,13 +286,11 @@ def _container_ports(containers: Any) -> tuple[ContainerPort, ...] | None:
             # exact types before the lookup: 8080.0 and True would find the entries of 8080 and 1
             if type(key[0]) is not int or type(key[1]) not in _STR_OR_NONE or type(key[2]) not in _STR_OR_NONE:
                 return None
-            port = _PORTS.get(key)
+            port = _PORTS.get(key)  # the strict parser's valid ports, each checked once
             if port is None:
-                port = _container_port(*key)
+                port = _container_port(entry)
                 if port is None:
                     return None
-                _remember(_PORTS)
-                _PORTS[key] = port
             if port.name:
                 if port.name in names:
                     return None
@@ -278,18 +299,12 @@ def _container_ports(containers: Any) -> tuple[ContainerPort, ...] | None:
     return tuple(ports)
 
 
-def _container_port(number: Any, protocol: Any, name: Any) -> ContainerPort | None:
-    if type(number) is not int or not 1 <= number <= 65535:
+def _container_port(entry: dict[str, Any]) -> ContainerPort | None:
+    """A port not seen before, checked (and remembered) by the strict parser; None when it is not valid."""
+    try:
+        return _parse_container_port(Reader(entry, "", Where()))
+    except PolicyError:  # the strict parser reads the object again and says what is wrong, naming the object
         return None
-    if protocol is None:
-        protocol = "TCP"
-    if type(protocol) is not str or protocol not in PROTOCOLS:
-        return None
-    if name is None:
-        name = ""
-    if type(name) is not str or (name and check_port_name(name)):
-        return None
-    return ContainerPort(number, protocol, name)
 
 
 # ---- Namespaces and Services -----------------------------------------------------------------------------------
@@ -526,8 +541,5 @@ COMMON_KINDS: dict[tuple[str, str], _Parser] = {
     ("networking.k8s.io/v1", "NetworkPolicy"): _network_policy,
 }
 """(apiVersion, kind) -> its plain-shape parser; the same kinds and versions ``parse_object`` reads them under."""
-for _kind in WORKLOAD_KINDS:
-    _group = {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(
-        _kind, "apps/v1"
-    )
-    COMMON_KINDS[(_group, _kind)] = _workload
+for _kind, _api_version in WORKLOAD_API_VERSIONS.items():
+    COMMON_KINDS[(_api_version, _kind)] = _workload

@@ -29,6 +29,11 @@ __all__ = [
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 POLICY_TYPES = ("Ingress", "Egress")
+# The fields of each part of a NetworkPolicy (networking/v1): any other is refused.
+SPEC_FIELDS = ("podSelector", "policyTypes", "ingress", "egress")
+PEER_FIELDS = ("podSelector", "namespaceSelector", "ipBlock")
+IP_BLOCK_FIELDS = ("cidr", "except")
+PORT_FIELDS = ("protocol", "port", "endPort")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +143,7 @@ def parse_network_policy(doc: Reader, namespace: str, name: str) -> NetworkPolic
     """Parse and validate ``spec`` of a NetworkPolicy document (metadata already read by the caller)."""
     spec = doc.child("spec", required=True)
     assert spec is not None
-    spec.only(("podSelector", "policyTypes", "ingress", "egress"))
+    spec.only(SPEC_FIELDS)
     # Missing or null selects every pod of the namespace: the API server stores it as {} (networking/v1 defaulting).
     selector_reader = spec.child("podSelector")
     pod_selector = parse_label_selector(selector_reader) if selector_reader is not None else LabelSelector()
@@ -167,7 +172,7 @@ def _parse_rule(rule: Reader, peers_key: str) -> Rule:
 
 
 def _parse_peer(peer: Reader) -> Peer:
-    peer.only(("podSelector", "namespaceSelector", "ipBlock"))
+    peer.only(PEER_FIELDS)
     if not peer.data or all(v is None for v in peer.data.values()):
         peer.fail("a peer needs podSelector, namespaceSelector or ipBlock")
     block = peer.child("ipBlock")
@@ -184,7 +189,7 @@ def _parse_peer(peer: Reader) -> Peer:
 
 
 def _parse_ip_block(block: Reader) -> IPBlock:
-    block.only(("cidr", "except"))
+    block.only(IP_BLOCK_FIELDS)
     cidr_text = block.string("cidr", required=True)
     assert cidr_text is not None
     cidr = _parse_cidr(block, "cidr", cidr_text)
@@ -255,7 +260,7 @@ def cidr_problem(text: str) -> str | None:
 
 
 def _parse_port(entry: Reader) -> PortSpec:
-    entry.only(("protocol", "port", "endPort"))
+    entry.only(PORT_FIELDS)
     protocol = _parse_protocol(entry)
     port: Any = entry.raw("port")
     if isinstance(port, bool) or not (port is None or isinstance(port, int | str)):

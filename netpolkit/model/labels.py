@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 from netpolkit.errors import excerpt
 from netpolkit.model.fields import Reader, describe
+from netpolkit.model.names import DNS_SUBDOMAIN
 
 __all__ = ["LabelSelector", "Requirement", "check_label_key", "check_label_value", "parse_label_selector"]
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+SELECTOR_FIELDS = ("matchLabels", "matchExpressions")  # of a metav1.LabelSelector
+EXPRESSION_FIELDS = ("key", "operator", "values")  # of one of its matchExpressions
 # Whole strings only, always with ``fullmatch``: Python's ``$`` also matches before a trailing newline, so
 # ``match("^...$")`` would take "web\n" (a YAML ``|`` block) that Kubernetes refuses (Go's ``$`` is the end of text).
 _NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 # Label keys and values repeat across every pod of a workload and every policy of a team: each distinct valid one
@@ -45,7 +47,7 @@ def _label_key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if "/" in key and not prefix:
         return "label key has an empty prefix"
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.fullmatch(prefix)):
         return f"label key prefix {excerpt(prefix)} must be a DNS subdomain (lowercase, dots, at most 253 characters)"
     if not name or len(name) > 63 or not _NAME.fullmatch(name):
         return (
@@ -128,7 +130,7 @@ class LabelSelector:
 
 def parse_label_selector(reader: Reader) -> LabelSelector:
     """Parse and validate a ``metav1.LabelSelector`` (``matchLabels`` and ``matchExpressions``)."""
-    reader.only(("matchLabels", "matchExpressions"))
+    reader.only(SELECTOR_FIELDS)
     reqs: set[Requirement] = set()
     for key, value in reader.string_map("matchLabels").items():
         path = f"matchLabels.{key}"
@@ -138,7 +140,7 @@ def parse_label_selector(reader: Reader) -> LabelSelector:
             reader.fail(problem, key=path)
         reqs.add(Requirement(key, "In", (value,)))
     for expr in reader.children("matchExpressions") or ():
-        expr.only(("key", "operator", "values"))
+        expr.only(EXPRESSION_FIELDS)
         key = expr.string("key", required=True)
         assert key is not None
         if problem := check_label_key(key):

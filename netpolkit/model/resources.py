@@ -18,6 +18,7 @@ from netpolkit.model.ports import PROTOCOLS, check_port_name, is_decimal
 
 __all__ = [
     "SERVICE_TYPES",
+    "WORKLOAD_API_VERSIONS",
     "WORKLOAD_KINDS",
     "ContainerPort",
     "Namespace",
@@ -43,6 +44,11 @@ WORKLOAD_KINDS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("spec", "template"),
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+# kind -> the apiVersion it is read under
+WORKLOAD_API_VERSIONS: dict[str, str] = {
+    kind: {"Pod": "v1", "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1"}.get(kind, "apps/v1")
+    for kind in WORKLOAD_KINDS
 }
 
 
