@@ -497,22 +497,23 @@ class Diff:
         Expands block by block of about ``block_cells`` cells, so it never builds an N x N matrix.
         """
         ids = self._common[0]
-        parts = [pd.DataFrame({"src": [], "dst": [], "change": []})]
+        parts: list[pd.DataFrame] = []
         for rows, before, after in self._blocks(port, block_cells):
             src, dst = np.nonzero(before != after)
             change = np.where(after[src, dst], "newly allowed", "newly blocked")
             parts.append(pd.DataFrame({"src": ids[rows[src]], "dst": ids[dst], "change": change}))
-        return pd.concat(parts[1:], ignore_index=True) if len(parts) > 1 else parts[0]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"src": [], "dst": [], "change": []})
 
     def counts(self, port: PortLike | None = None, *, block_cells: int = 2**24) -> dict[str, int]:
         """How many pairs are in each state of :data:`DIFF_STATES`, counted block by block (no N x N matrix)."""
         out = dict.fromkeys(DIFF_STATES, 0)
         for _, before, after in self._blocks(port, block_cells):
             changed = before != after
+            n_changed = int(np.count_nonzero(changed))
             newly = int(np.count_nonzero(changed & after))
             allowed = int(np.count_nonzero(after)) - newly
             out["newly allowed"] += newly
-            out["newly blocked"] += int(np.count_nonzero(changed)) - newly
+            out["newly blocked"] += n_changed - newly
             out["allowed"] += allowed
-            out["blocked"] += after.size - allowed - int(np.count_nonzero(changed))
+            out["blocked"] += after.size - allowed - n_changed
         return out

@@ -172,9 +172,9 @@ def _port_diffs(old: Reachability, new: Reachability) -> tuple[list[_PortDiff], 
                 (changes["change"] == NEWLY_ALLOWED).to_numpy(dtype=bool),
             )
         )
-    common = sum(1 for e in new_ids if e in old_index)
     only_old = [e for e in old_ids if e not in new_set]
     only_new = [e for e in new_ids if e not in old_index]
+    common = len(new_ids) - len(only_new)
     return diffs, common**2, only_old, only_new
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -149,10 +150,15 @@ class VectorizedEngine:
         """The plan rebound to dialects over only ``rows`` of the table, with their own (short-lived) columns."""
         table = self.table.take(rows)
         columns = Columns(table)
+        return rebind(self.plan, [kind(table, self.profile, columns) for kind in self._dialect_kinds])
+
+    @cached_property
+    def _dialect_kinds(self) -> frozenset[type]:
+        """The dialect classes the plan uses (found once, not once per block)."""
         kinds = {type(d) for d in self.plan.dialect_of.values()}
         kinds |= {type(e.dialect) for stages in self.plan.stages.values() for s in stages for e in s.entries}
         kinds |= {type(d) for stages in self.plan.stages.values() for s in stages for d, _ in s.members}
-        return rebind(self.plan, [kind(table, self.profile, columns) for kind in kinds])
+        return frozenset(kinds)
 
 
 _UNBOUNDED = 2**62
@@ -359,7 +365,7 @@ def _pack_rows(features: np.ndarray) -> np.ndarray:
     return out
 
 
-def _any_common(left: np.ndarray, right: np.ndarray, *, budget: int = 2**62) -> np.ndarray:
+def _any_common(left: np.ndarray, right: np.ndarray, *, budget: int = _UNBOUNDED) -> np.ndarray:
     """``out[i, j]`` = some row r has ``left[r, i]`` and ``right[r, j]`` (a boolean matrix product).
 
     Rules mostly protect a few classes (one namespace's pods) while their peers span many, so the product is
