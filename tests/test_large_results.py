@@ -66,11 +66,20 @@ def test_diff_changes_from_joint_classes_equal_the_cell_by_cell_comparison(befor
 
 @pytest.fixture(scope="module")
 def what_if() -> tuple[npk.Reachability, npk.Reachability]:
-    """Before and after deleting an allow-same-namespace policy (some traffic becomes blocked)."""
+    """Before and after deleting an allow-same-namespace policy (some traffic becomes blocked) and another
+    namespace's default deny (some becomes allowed), so that every state of a diff occurs."""
     objects, externals = synthetic_cluster_objects(300, 60)
     base = npk.Cluster.from_objects(objects, externals)
-    policy = next(o for o in objects if o["metadata"]["name"] == "allow-same-namespace")
-    changed = base.delete("NetworkPolicy", policy["metadata"]["namespace"], policy["metadata"]["name"])
+    allow = next(o for o in objects if o["metadata"]["name"] == "allow-same-namespace")
+    deny = next(
+        o
+        for o in objects
+        if o["metadata"]["name"].startswith("default-deny")
+        and o["metadata"]["namespace"] != allow["metadata"]["namespace"]
+    )
+    changed = base
+    for policy in (allow, deny):
+        changed = changed.delete("NetworkPolicy", policy["metadata"]["namespace"], policy["metadata"]["name"])
     return npk.reachability(base, ports=["TCP/80"]), npk.reachability(changed, ports=["TCP/80"])
 
 
