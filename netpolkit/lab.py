@@ -174,7 +174,7 @@ class Lab:
 
         Self pairs never count. This is what an answer has to change, and nothing else.
         """
-        now = reachability(self.scenario(), ports=self.ports, profile=self.profile)
+        now = _starting_reach(self.id, self.ports, self.profile)
         rows = [
             {"from": src, "to": dst, "port": port, "now": verdict(before), "goal": verdict(after)}
             for port in self.ports
@@ -191,7 +191,7 @@ class Lab:
         """
         from netpolkit import plot
 
-        now = reachability(self.scenario(), ports=self.ports, profile=self.profile)
+        now = _starting_reach(self.id, self.ports, self.profile)
         frames = {
             port: _change_states(now.frame(port), self.target_frame(port), now.frame(port)) for port in self.ports
         }
@@ -392,6 +392,12 @@ def _scenario(lab_id: str) -> Cluster:
     return Cluster.from_documents(docs, lab.externals, default_namespace=lab.answer_namespace)
 
 
+@cache
+def _starting_reach(lab_id: str, ports: tuple[str, ...], profile: str) -> Reachability:
+    """The starting cluster's reachability (the introduction's picture and table, the "no effect" diagnosis)."""
+    return reachability(_scenario(lab_id), ports=ports, profile=profile)
+
+
 # ---- the check --------------------------------------------------------------------------------------------------
 
 
@@ -417,7 +423,7 @@ class CheckResult:
         if not self.differences.empty:
             shown = self.differences.head(8)
             lines += [
-                f"  {r['from']} -> {r['to']} on {r['port']}: should be {_word(r['expected'])}, is {_word(r['got'])}"
+                f"  {r['from']} -> {r['to']} on {r['port']}: should be {verdict(r['expected'])}, is {verdict(r['got'])}"
                 for _, r in shown.iterrows()
             ]
             if len(self.differences) > len(shown):
@@ -458,10 +464,10 @@ class CheckResult:
             return plot.diff_panels(
                 {port: states}, self.reach.endpoints, profile=self.reach.profile.name, **_RESULT_PICTURE
             )[0]
-        display = plot.DiffDisplay(states, self.reach.endpoints, port=port, profile=self.reach.profile.name)
-        display.plot(ax, title=_RESULT_PICTURE["title"])
-        plot._relabel_legend(display, RESULT_LABELS)
-        return display
+        display = plot._RelabelledDiffDisplay(
+            states, self.reach.endpoints, port=port, profile=self.reach.profile.name, labels=RESULT_LABELS
+        )
+        return display.plot(ax, title=_RESULT_PICTURE["title"])
 
     def diff_heatmaps(self) -> list:
         """Goal vs your result on EVERY port that differs, one panel each in one figure; returns the panels."""
@@ -500,10 +506,6 @@ class CheckResult:
 
 DIFFERENCE_WIDTHS = {"from": 0.14, "to": 0.14, "port": 0.08, "should be": 0.08, "is": 0.08, "why": 0.48}
 """Column shares of the differences table: the reasons get half of a 960 px output."""
-
-
-def _word(allowed: bool) -> str:
-    return verdict(allowed)
 
 
 def _meaningful(answer: str) -> bool:
@@ -613,7 +615,7 @@ def _diagnose(
     extra = diff[~diff["expected"] & diff["got"]]
 
     def no_effect():
-        before = reachability(scenario, ports=lab.ports, profile=lab.profile)
+        before = _starting_reach(lab.id, lab.ports, lab.profile)
         same = all((before.array(p) == reach.array(p)).all() for p in lab.ports)
         return ("no-effect", {}) if same else None
 

@@ -197,7 +197,7 @@ def assert_step(tutorial: Tutorial, step_id: str, *, profile: str | None = None)
     if len(wrong):
         lines = [
             f"  {r['from']} -> {r['to']} {r['protocol']}/{r['port']}: expected "
-            f"{'allowed' if r['expected'] else 'blocked'}, computed {'allowed' if r['computed'] else 'blocked'}"
+            f"{verdict(r['expected'])}, computed {verdict(r['computed'])}"
             for _, r in wrong.iterrows()
         ]
         raise AssertionError(f"{tutorial.id} {step_id}: {plural(len(wrong), 'wrong verdict')}\n" + "\n".join(lines))

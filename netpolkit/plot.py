@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -180,6 +181,13 @@ def _groups(keys: Sequence[str]) -> list[tuple[str, int, int]]:
     return out
 
 
+def _names_and_groups(endpoints: pd.DataFrame, ids: pd.Index) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Tick names (the short pod name; an external's id after the slash) and namespace runs of ``ids``."""
+    info = endpoints.reindex(ids)
+    names = [nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(ids, info["name"], strict=True)]
+    return names, _groups(info["namespace"].fillna("?").astype(str).tolist())
+
+
 def _cell_points(ax, n: int, reserve_w: float, reserve_h: float) -> float:
     """Expected cell size in points once a layout engine has made room for the decorations (reserve_*, pt)."""
     fig = ax.figure
@@ -203,6 +211,11 @@ def _drawn_cell(ax, n: int) -> float:
 def _legend_width(labels: Sequence[str]) -> float:
     """Points a one-column legend of ``labels`` takes (handle, padding and the widest text)."""
     return _widest(labels, _LEGEND_SIZE) + (1.4 + 0.8 + 0.8) * _LEGEND_SIZE
+
+
+def _legend_columns(labels: Sequence[str], width: float) -> int:
+    """Columns of a legend of ``labels`` laid out below a matrix ``width`` points wide: as many as fit."""
+    return max(1, min(len(labels), int(width // (_legend_width(labels) + 8))))
 
 
 # ---- planning a figure ------------------------------------------------------------------------------------------
@@ -483,8 +496,6 @@ def _highlight(ax, n: int, row: int | None, column: int | None, pair: bool) -> t
 
 # ---- displays ---------------------------------------------------------------------------------------------------
 
-_deferred: list | None = None  # while step_figure draws two panels, their layout is checked once, together
-
 
 class _PodDisplay:
     """Shared drawing of the pod-level displays (grouping, labels, diagonal, legend, highlight)."""
@@ -504,16 +515,17 @@ class _PodDisplay:
         self.profile = profile
         self.warnings = tuple(warnings)
 
-    def _draw(self, ax, codes, colors: Sequence[str], handles: list, title: str, highlight, max_endpoints, plan=None):
+    def _draw(
+        self, ax, codes, colors: Sequence[str], handles: list, title: str, highlight, max_endpoints, plan, fit: bool
+    ):
+        """Draw the panel; ``fit=False`` leaves :func:`_fit` to a caller that lays several panels out together."""
         ids = self.frame.index
         n = len(ids)
         _check_size(n, max_endpoints)
         rows, columns, pair = _outlined(ids, highlight)  # a misspelt endpoint fails before anything is drawn
-        info = self.endpoints.reindex(ids)
-        names = [nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(ids, info["name"], strict=True)]
+        names, self._groups = _names_and_groups(self.endpoints, ids)
         self._names = names if n <= MAX_ENDPOINTS else []
-        self._external = (info["kind"] == _EXTERNAL).to_numpy()
-        self._groups = _groups(info["namespace"].fillna("?").astype(str).tolist())
+        self._external = (self.endpoints["kind"].reindex(ids) == _EXTERNAL).to_numpy()
         self._outline = (rows, columns)
         labels = [h.get_label() for h in handles]
         keys = [k for k, _, _ in self._groups]
@@ -551,15 +563,13 @@ class _PodDisplay:
         self._legend_below = below
         style = {**_LEGEND_STYLE, "loc": "upper center" if below else "upper left"}
         if below:
-            style["ncols"] = max(1, min(len(handles), int(n * cell // (_legend_width(labels) + 8))))
+            style["ncols"] = _legend_columns(labels, n * cell)
         self.legend_ = ax.legend(handles=handles, **style)
         self.banner_ = _banner(fig, self.warnings)
         self.figure_, self.ax_ = fig, ax
         self._labels: _GroupLabels | None = None
         self._place(cell)
-        if _deferred is not None:
-            _deferred.append(self)
-        else:
+        if fit:
             _fit([self])
         return self
 
@@ -668,14 +678,17 @@ class ReachabilityDisplay(_PodDisplay):
         """
         return self._plot(ax, highlight=highlight, max_endpoints=max_endpoints, title=title)
 
-    def _plot(self, ax, *, highlight=None, max_endpoints=MAX_ENDPOINTS, title="who can reach whom", plan=None):
+    def _plot(
+        self, ax, *, highlight=None, max_endpoints=MAX_ENDPOINTS, title="who can reach whom", plan=None, fit=True
+    ):
         codes = self.frame.to_numpy().astype(np.int8)
         handles = [
             Patch(facecolor=ALLOWED_COLOR, label="allowed"),
             Patch(facecolor=BLOCKED_COLOR, label="blocked"),
             self._self_patch(),
         ]
-        return self._draw(ax, codes, [BLOCKED_COLOR, ALLOWED_COLOR], handles, title, highlight, max_endpoints, plan)
+        colors = [BLOCKED_COLOR, ALLOWED_COLOR]
+        return self._draw(ax, codes, colors, handles, title, highlight, max_endpoints, plan, fit)
 
     @classmethod
     def from_reachability(cls, reach: Reachability, port=None, *, ax=None, **kw) -> ReachabilityDisplay:
@@ -699,6 +712,9 @@ class DiffDisplay(_PodDisplay):
     marker collection on changed cells).
     """
 
+    # legend words by state instead of the defaults (see _state_label); a lab's subclass brings its own
+    _state_labels: Mapping[str, str] = MappingProxyType({})
+
     def plot(
         self,
         ax=None,
@@ -710,22 +726,20 @@ class DiffDisplay(_PodDisplay):
         """Draw on ``ax`` (a new figure when None); ``highlight`` as for :meth:`ReachabilityDisplay.plot`."""
         return self._plot(ax, highlight=highlight, max_endpoints=max_endpoints, title=title)
 
-    def _plot(self, ax, *, highlight=None, max_endpoints=MAX_ENDPOINTS, title="what changed", plan=None):
+    def _plot(self, ax, *, highlight=None, max_endpoints=MAX_ENDPOINTS, title="what changed", plan=None, fit=True):
         values = self.frame.to_numpy()
         codes = np.zeros(values.shape, dtype=np.int8)
         for code, state in enumerate(DIFF_STATES):
             codes[values == state] = code
         self.counts_ = {state: int((values == state).sum()) for state in DIFF_STATES}
         handles = [
-            Patch(facecolor=DIFF_COLORS["newly allowed"], label=f"newly allowed ({self.counts_['newly allowed']})"),
-            Patch(facecolor=DIFF_COLORS["newly blocked"], label=f"newly blocked ({self.counts_['newly blocked']})"),
-            Patch(facecolor=DIFF_COLORS["allowed"], label="allowed (unchanged)"),
-            Patch(facecolor=DIFF_COLORS["blocked"], label="blocked (unchanged)"),
-            self._self_patch(),
+            Patch(facecolor=DIFF_COLORS[state], label=_state_label(state, self._state_labels, self.counts_[state]))
+            for state in _LEGEND_STATES
         ]
+        handles.append(self._self_patch())
         self.marks_ = {}
         colors = [DIFF_COLORS[s] for s in DIFF_STATES]
-        return self._draw(ax, codes, colors, handles, title, highlight, max_endpoints, plan)
+        return self._draw(ax, codes, colors, handles, title, highlight, max_endpoints, plan, fit)
 
     def _placed(self) -> None:
         """The ``+`` / ``-`` marks, sized to the cells."""
@@ -926,18 +940,13 @@ def step_figure(
     the other. ``title`` becomes the figure's suptitle (e.g. the step's name); ``highlight`` as for
     :meth:`ReachabilityDisplay.plot`; the two displays are ``fig.axes[0]`` and ``fig.axes[1]``.
     """
-    global _deferred
     if layout not in STEP_LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(STEP_LAYOUTS)}, got {layout!r}")
     label = _port_label(after, port)
     left = ReachabilityDisplay._of(after, label)
     right = DiffDisplay._of(before, after, label)
     n = len(left.frame)
-    info = after.endpoints.reindex(left.frame.index)
-    names = [
-        nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(info.index, info["name"], strict=True)
-    ]
-    groups = _groups(info["namespace"].fillna("?").astype(str).tolist())
+    names, groups = _names_and_groups(after.endpoints, left.frame.index)
     legend = ["newly allowed (000)", "allowed (unchanged)", "self (plugin-dependent)"]
     row = _plan_panel(n, names, groups, legend, max_width=_MAX_WIDTH / 2, legend_below=True)
     if layout == "row" or (layout == "auto" and row.cell >= _ROW_CELL):
@@ -947,16 +956,11 @@ def step_figure(
         figsize, shape = (plan.width, 2 * plan.height), (2, 1)
     top = 0.5 if title else 0.0
     fig, axes = plt.subplots(*shape, figsize=(figsize[0], figsize[1] + top), layout="compressed")
-    _deferred = []
-    try:
-        left._plot(axes.flat[0], highlight=highlight, plan=plan)
-        right._plot(axes.flat[1], highlight=highlight, plan=plan)
-        displays, _deferred = _deferred, None
-    finally:
-        _deferred = None
+    left._plot(axes.flat[0], highlight=highlight, plan=plan, fit=False)
+    right._plot(axes.flat[1], highlight=highlight, plan=plan, fit=False)
     if title:
         fig.suptitle(title, fontsize=13, fontweight="bold")
-    _fit(displays)
+    _fit([left, right])
     return fig
 
 
@@ -966,7 +970,7 @@ _LEGEND_STATES = ("newly allowed", "newly blocked", "allowed", "blocked")
 _TITLE_SIZE = 12.0  # points: an Axes title ("axes.titlesize" large at "font.size" 10)
 
 
-def _state_label(state: str, labels: dict[str, str], count: int | str) -> str:
+def _state_label(state: str, labels: Mapping[str, str], count: int | str) -> str:
     """A diff legend entry: ``labels``' name for the state (or the default), the count on the changed states."""
     default = {"allowed": "allowed (unchanged)", "blocked": "blocked (unchanged)"}
     if state.startswith("newly"):
@@ -980,11 +984,6 @@ class _RelabelledDiffDisplay(DiffDisplay):
     def __init__(self, *args, labels: dict[str, str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._state_labels = dict(labels)
-
-    def _draw(self, ax, codes, colors, handles, *args):
-        for handle, state in zip(handles, _LEGEND_STATES, strict=False):
-            handle.set_label(_state_label(state, self._state_labels, self.counts_[state]))
-        return super()._draw(ax, codes, colors, handles, *args)
 
 
 @dataclass(frozen=True)
@@ -1027,8 +1026,7 @@ def _panels_layout(panels: _Panels, columns: int) -> tuple[_Plan, int]:
 
 def _legend_rows(plan: _Plan, n: int, legend: Sequence[str]) -> int:
     """Rows of a legend below a panel, as :meth:`_PodDisplay._draw` lays it out (columns that fit the matrix)."""
-    entries = len(legend)
-    return -(-entries // max(1, min(entries, int(n * plan.cell // (_legend_width(legend) + 8)))))
+    return -(-len(legend) // _legend_columns(legend, n * plan.cell))
 
 
 def diff_panels(
@@ -1055,10 +1053,7 @@ def diff_panels(
     labels = labels or {}
     largest = max(frames.values(), key=len)
     _check_size(len(largest), MAX_ENDPOINTS)
-    info = endpoints.reindex(largest.index)
-    names = [
-        nm if isinstance(nm, str) else i.rpartition("/")[2] for i, nm in zip(info.index, info["name"], strict=True)
-    ]
+    names, groups = _names_and_groups(endpoints, largest.index)
     widest_count = "0" * len(str(len(largest) ** 2))
     panels = _Panels(
         frames=dict(frames),
@@ -1070,7 +1065,7 @@ def diff_panels(
         highlight=highlight,
         n=len(largest),
         names=names,
-        groups=_groups(info["namespace"].fillna("?").astype(str).tolist()),
+        groups=groups,
         legend=[_state_label(s, labels, widest_count) for s in _LEGEND_STATES] + ["self (plugin-dependent)"],
     )
     plan, across = _panels_layout(panels, columns)
@@ -1083,7 +1078,6 @@ def diff_panels(
 
 def _draw_panels(panels: _Panels, plan: _Plan, across: int) -> list[DiffDisplay]:
     """The figure of :func:`diff_panels` for one layout: ``across`` panels a row, each laid out by ``plan``."""
-    global _deferred
     down = -(-len(panels.frames) // across)
     height = plan.height
     if plan.legend_below:  # _plan_panel leaves room for two rows of legend
@@ -1094,16 +1088,12 @@ def _draw_panels(panels: _Panels, plan: _Plan, across: int) -> list[DiffDisplay]
     )
     for ax in list(axes.flat)[len(panels.frames) :]:
         ax.set_visible(False)
-    _deferred = []
-    try:
-        for ax, (port, frame) in zip(axes.flat, panels.frames.items(), strict=False):
-            display = _RelabelledDiffDisplay(
-                frame, panels.endpoints, port=str(port), profile=panels.profile, labels=panels.labels
-            )
-            display._plot(ax, title=panels.title, highlight=panels.highlight, plan=plan)
-        displays, _deferred = _deferred, None
-    finally:
-        _deferred = None
+    displays = []
+    for ax, (port, frame) in zip(axes.flat, panels.frames.items(), strict=False):
+        display = _RelabelledDiffDisplay(
+            frame, panels.endpoints, port=str(port), profile=panels.profile, labels=panels.labels
+        )
+        displays.append(display._plot(ax, title=panels.title, highlight=panels.highlight, plan=plan, fit=False))
     if panels.suptitle:
         fig.suptitle(panels.suptitle, fontsize=13, fontweight="bold")
     _fit(displays)
@@ -1114,10 +1104,3 @@ def _too_wide(fig) -> bool:
     """Whether the inline picture of ``fig`` (its tight box, padded) would be wider than a notebook output."""
     box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches; drawn by _fit already
     return (box.width + 2 * 0.1) * INLINE_DPI > NOTEBOOK_WIDTH_PX
-
-
-def _relabel_legend(display: DiffDisplay, labels: dict[str, str]) -> None:
-    """Rename a diff legend's entries by state, keeping the count in parentheses of the changed states."""
-    for text, state in zip(display.legend_.get_texts(), _LEGEND_STATES, strict=False):
-        if state in labels:
-            text.set_text(_state_label(state, labels, display.counts_[state]))
