@@ -28,6 +28,7 @@ from netpolkit.notebook_files import strip
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/00-start-here.ipynb"
 SERVER_START_TIMEOUT_S = 90
+SERVER_START_ATTEMPTS = 3
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -57,43 +58,58 @@ def clone(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(clone: Path) -> Iterator[tuple[str, str]]:
-    """A Jupyter server on a free loopback port over ``clone``, with the course's config; yields (url, token)."""
-    port, token = _free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        f"--config={clone / 'binder' / 'jupyter_server_config.py'}",
-        f"--ServerApp.root_dir={clone}",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        "--ServerApp.open_browser=False",
-        "--allow-root",
-    ]
+def server(clone: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A Jupyter server on a free loopback port over ``clone``, with the course's config; yields (url, token).
+
+    Its log goes to a file (a pipe nobody reads could fill and stall it); a port taken between choosing it and
+    the server binding it means another try on a new port.
+    """
+    token = secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_PREFER_ENV_PATH": "1"}
-    process = subprocess.Popen(command, cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            try:
-                _request(url, token, "GET", "/api/status")
-                break
-            except OSError as error:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = process.stderr.read().decode()[-2000:]
-                    raise RuntimeError(f"Jupyter server did not start: {log}") from error
-                time.sleep(0.3)
-        yield url, token
-    finally:
-        process.terminate()
+    for attempt in range(SERVER_START_ATTEMPTS):
+        port, log = _free_port(), tmp_path / f"jupyter-server-{attempt}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--config={clone / 'binder' / 'jupyter_server_config.py'}",
+            f"--ServerApp.root_dir={clone}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.open_browser=False",
+            "--allow-root",
+        ]
+        with log.open("wb") as sink:
+            process = subprocess.Popen(command, cwd=clone, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            if _wait_until_up(process, url, token):
+                yield url, token
+                return
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    raise RuntimeError(f"Jupyter server did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def _wait_until_up(process: subprocess.Popen, url: str, token: str) -> bool:
+    """True once the server answers; False when it exited (e.g. its port was taken); an error when it hangs."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        try:
+            _request(url, token, "GET", "/api/status")
+            return True
+        except OSError as error:
+            if process.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Jupyter server at {url} did not answer in {SERVER_START_TIMEOUT_S} s") from error
+            time.sleep(0.3)
 
 
 def _save(url: str, token: str, path: str, content: dict) -> None:
